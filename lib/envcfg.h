@@ -34,14 +34,17 @@ bool envcfg_bool(envcfg *e, const char *name, bool def, bool *out);
 bool envcfg_int(envcfg *e, const char *name, long long def, long long min, long long max, long long *out);
 /* Finite float; range checks with custom wording are left to the caller. */
 bool envcfg_float(envcfg *e, const char *name, double def, double *out);
-/* Duration in nanoseconds; negative durations are rejected when min_ns >= 0.
- * allow_zero=false rejects 0 ("must be > 0"). */
+/* Duration in nanoseconds; negative durations are always rejected and
+ * allow_zero=false rejects 0 too ("must be > 0", or "must be >= 0" when zero
+ * is allowed). */
 bool envcfg_duration(envcfg *e, const char *name, int64_t def_ns, bool allow_zero, int64_t *out_ns);
 /* Copies the value (or def) into out; returns false if it does not fit. */
 bool envcfg_string(envcfg *e, const char *name, const char *def, char *out, size_t outlen);
 /* Case-insensitive choice among NULL-terminated names; *out = index. */
 bool envcfg_enum(envcfg *e, const char *name, const char *def, const char *const *choices, int *out);
-/* "host:port", "[v6]:port"; port 1..65535. */
+/* "host:port", "[v6]:port" (host returned without brackets); port 0..65535:
+ * 0 (kernel-chosen port) is accepted for tests even though LISTEN_ADDR's
+ * documented range is 1..65535. */
 bool envcfg_hostport(envcfg *e, const char *name, const char *def, char *host, size_t hostlen, int *port);
 /* http or https URL with a host, no query or fragment; trailing '/' removed. */
 bool envcfg_url(envcfg *e, const char *name, const char *def, char *out, size_t outlen);
