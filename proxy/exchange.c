@@ -137,14 +137,28 @@ static void watch_client(pxreq *r)
         event_add(r->probe, NULL);
 }
 
+static void on_reply_written(struct evhttp_request *req, void *arg)
+{
+    (void)req;
+    worker *w = arg;
+    w->n_unflushed--;
+    worker_maybe_exit(w);
+}
+
 void px_detach_client(pxreq *r)
 {
     if (r->probe) {
         event_free(r->probe);
         r->probe = NULL;
     }
-    if (r->evcon && !r->client_gone)
+    if (r->evcon && !r->client_gone && !r->detached) {
+        r->detached = true;
         evhttp_connection_set_closecb(r->evcon, NULL, NULL);
+        /* Registered before the final reply is issued (evhttp may complete it
+         * synchronously); shutdown waits for it to leave the output buffer. */
+        r->w->n_unflushed++;
+        evhttp_request_set_on_complete_cb(r->req, on_reply_written, r->w);
+    }
 }
 
 /* ---- completion ---- */

@@ -87,6 +87,7 @@ struct pxreq {
     uint64_t bytes_out;
     bool client_gone;
     bool orphaned;               /* evhttp detached req; we free it */
+    bool detached;               /* close detection stopped, final reply tracked */
     outcome result;
     const char *error_type;      /* for the access log */
 };

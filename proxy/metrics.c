@@ -230,7 +230,7 @@ void metrics_rejection(metrics *m, int source_bucket, int queue_timeout)
 static void render_requests(metrics *m, strbuf *out)
 {
     const char *variant = m->cfg->variant;
-    char status[8];
+    char status[16];
     prom_family(out, "zai_proxy_requests_total", PROM_COUNTER,
                 "Total number of proxied requests by method, path template, status code and deployment variant.");
     for (size_t i = 0; i < REQ_SLOTS; i++) {
@@ -306,7 +306,7 @@ static void render_admission(metrics *m, strbuf *out)
             unsigned long long n = atomic_load_explicit(&m->rejections[b][r], memory_order_relaxed);
             if (!n)
                 continue;
-            char client[16];
+            char client[24];
             snprintf(client, sizeof client, "source-%02d", b);
             prom_label l[] = {{"variant", variant}, {"client", client},
                               {"reason", r ? "queue_timeout" : "queue_full"}};
@@ -317,7 +317,7 @@ static void render_admission(metrics *m, strbuf *out)
 static void render_upstream(metrics *m, strbuf *out)
 {
     const char *variant = m->cfg->variant;
-    char status[8];
+    char status[16];
     prom_family(out, "zai_proxy_upstream_errors_total", PROM_COUNTER,
                 "Upstream failures by error type or upstream HTTP status.");
     for (int i = 0; i < UPERR_NAMED_COUNT; i++) {

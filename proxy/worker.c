@@ -160,6 +160,6 @@ void worker_easy_put(worker *w, CURL *easy)
 
 void worker_maybe_exit(worker *w)
 {
-    if (w->draining && w->n_active == 0)
+    if (w->draining && w->n_active == 0 && (w->n_unflushed == 0 || w->deadline))
         event_base_loopbreak(w->base);
 }

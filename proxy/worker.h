@@ -45,6 +45,7 @@ typedef struct worker {
     int n_easy;
     pxreq *active;                  /* every request this worker owns */
     int n_active;
+    int n_unflushed;                /* finished responses still being written */
 
     void (*on_exit)(void *ctx);     /* called on the worker thread when its loop ends */
     void *on_exit_ctx;
@@ -61,7 +62,8 @@ void worker_command(worker *w, worker_cmd cmd);
 /* Easy-handle pool (worker thread only). */
 CURL *worker_easy_get(worker *w);
 void worker_easy_put(worker *w, CURL *easy);
-/* Leaves the loop once draining and idle. */
+/* Leaves the loop once draining, idle and every response is written (or at
+ * the grace deadline, whatever is still unwritten). */
 void worker_maybe_exit(worker *w);
 
 #endif
