@@ -286,6 +286,14 @@ static void send_error(struct evhttp_request *req, proxy_error e, api_format fmt
     struct evkeyvalq *out = evhttp_request_get_output_headers(req);
     evhttp_clear_headers(out);
     add_error_headers(out, pi, request_id);
+    if (evhttp_request_get_command(req) == EVHTTP_REQ_CONNECT) {
+        /* evhttp treats every CONNECT answer as bodiless; delimit it ourselves. */
+        char len[24];
+        snprintf(len, sizeof len, "%zu", body.len);
+        evhttp_add_header(out, "Content-Length", len);
+        if (!pi->close)
+            evhttp_add_header(out, "Connection", "close");
+    }
     struct evbuffer *buf = evbuffer_new();
     if (buf && body.len)
         evbuffer_add(buf, body.data, body.len);
@@ -484,13 +492,18 @@ static void begin(pxreq *r, const char *uri, size_t pathlen)
         px_reply_error(r, PERR_SHUTTING_DOWN);
         return;
     }
-    if (r->rt.id == ROUTE_BAD_PATH || r->rt.id == ROUTE_NOT_FOUND) {
-        px_reply_error(r, r->rt.id == ROUTE_BAD_PATH ? PERR_BAD_REQUEST : PERR_NOT_FOUND);
+    if (r->rt.id == ROUTE_BAD_PATH) {
+        px_reply_error(r, PERR_BAD_REQUEST);
         return;
     }
+    /* Unknown paths need a client key too (§2.3), so they cannot be probed. */
     const struct evkeyvalq *in = evhttp_request_get_input_headers(r->req);
     if (!auth_client_ok(c, in)) {
         px_reply_error(r, PERR_UNAUTHORIZED);
+        return;
+    }
+    if (r->rt.id == ROUTE_NOT_FOUND) {
+        px_reply_error(r, PERR_NOT_FOUND);
         return;
     }
     const char *query = uri[pathlen] == '?' ? uri + pathlen + 1 : NULL;

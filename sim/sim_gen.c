@@ -47,13 +47,18 @@ static uint64_t fnv64(uint64_t h, const void *p, size_t n)
     return h;
 }
 
-uint64_t sim_hash_request(uint64_t seed, const char *method, const char *path,
-                          const char *body, size_t len)
+static uint64_t fnv64_seed(uint64_t seed)
 {
     unsigned char s[8];
     for (int i = 0; i < 8; i++)
         s[i] = (unsigned char)(seed >> (8 * i));
-    uint64_t h = fnv64(0xcbf29ce484222325ULL, s, sizeof s);
+    return fnv64(0xcbf29ce484222325ULL, s, sizeof s);
+}
+
+uint64_t sim_hash_request(uint64_t seed, const char *method, const char *path,
+                          const char *body, size_t len)
+{
+    uint64_t h = fnv64_seed(seed);
     h = fnv64(h, method, strlen(method) + 1);
     h = fnv64(h, path, strlen(path) + 1);
     h = fnv64(h, body, len);
@@ -180,12 +185,32 @@ static void make_id(sim_gen *g)
         snprintf(g->id, sizeof g->id, "msg_%s%04" PRIx64, d, (g->hash >> 8) & 0xffff);
 }
 
+/* The text seed covers only the seed, the model and the conversation
+ * (ZAI-API.md §10.4), so a streamed and a non-streamed request with the same
+ * messages generate the same words. */
+static uint64_t text_seed(uint64_t seed, const cJSON *root)
+{
+    uint64_t h = fnv64_seed(seed);
+    static const char *const keys[] = {"model", "system", "messages"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        char *json = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(root, keys[i]));
+        if (json) {
+            h = fnv64(h, json, strlen(json) + 1);
+            cJSON_free(json);
+        } else {
+            h = fnv64(h, "", 1);
+        }
+    }
+    return mix64(h);
+}
+
 void sim_gen_init(sim_gen *g, const sim_config *c, const sim_overrides *o, sim_api api,
                   const cJSON *root, uint64_t hash)
 {
     memset(g, 0, sizeof *g);
     g->api = api;
     g->hash = hash;
+    g->text_seed = text_seed(c->seed, root);
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
     snprintf(g->model, sizeof g->model, "%s",
              cJSON_IsString(model) && model->valuestring[0] ? model->valuestring : "glm-4.7");
@@ -211,7 +236,7 @@ void sim_gen_init(sim_gen *g, const sim_config *c, const sim_overrides *o, sim_a
 void sim_gen_pos_init(sim_gen_pos *p, const sim_gen *g)
 {
     p->step = 0;
-    p->rng = g->hash ^ 0x9e3779b97f4a7c15ULL;
+    p->rng = g->text_seed ^ 0x9e3779b97f4a7c15ULL;
 }
 
 const char *sim_gen_word(sim_gen_pos *p)

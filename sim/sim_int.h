@@ -79,6 +79,7 @@ typedef struct sim_gen {
     sim_openai_usage openai_usage;
     sim_anthropic_usage anthropic_usage;
     uint64_t hash;                   /* of seed + method + path + body */
+    uint64_t text_seed;              /* of seed + model + system + messages */
     long long created;               /* epoch seconds derived from hash */
     char id[48];
 } sim_gen;
