@@ -144,6 +144,11 @@ int curlev_add(curlev *c, CURL *easy)
     if (curl_multi_add_handle(c->multi, easy) != CURLM_OK)
         return -1;
     c->active++;
+    /* Start the transfer now rather than on the next loop iteration through
+     * curl's zero timeout: one epoll round trip less per request. */
+    int running;
+    curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_done(c);
     return 0;
 }
 

@@ -7,7 +7,9 @@
  * either the done callback runs exactly once (the handle is already removed
  * from the multi when it runs) or the caller removes it with curlev_remove()
  * first, after which no callback fires. Neither may be called from inside a
- * libcurl callback of the same transfer. */
+ * libcurl callback of the same transfer. curlev_add drives the transfer at
+ * once, so the done callback may already have run when it returns 0: the
+ * caller must not touch per-transfer state after a successful add. */
 #ifndef ZAI_CURLEV_H
 #define ZAI_CURLEV_H
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/http_struct.h>
 
 static int listen_one(const struct addrinfo *ai, bool reuseport, char *err, size_t errlen)
@@ -31,6 +32,9 @@ static int listen_one(const struct addrinfo *ai, bool reuseport, char *err, size
         close(fd);
         return -1;
     }
+    /* Linux copies TCP_NODELAY to accepted sockets, saving a setsockopt per
+     * connection. */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
         snprintf(err, errlen, "bind: %s", strerror(errno));
         close(fd);
@@ -55,6 +59,17 @@ int httpd_listen(const char *host, int port, bool reuseport, char *err, size_t e
         fd = listen_one(ai, reuseport, err, errlen);
     freeaddrinfo(res);
     return fd;
+}
+
+struct event_base *httpd_base_new(void)
+{
+    struct event_config *cfg = event_config_new();
+    if (!cfg)
+        return NULL;
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    struct event_base *base = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    return base;
 }
 
 int httpd_bound_port(int fd)
@@ -140,6 +155,21 @@ void httpd_reply(struct evhttp_request *req, int status, const char *content_typ
         evbuffer_free(buf);
 }
 
+void httpd_flush(struct evhttp_connection *evcon)
+{
+    struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+    int fd = bev ? bufferevent_getfd(bev) : -1;
+    if (fd < 0)
+        return;
+    struct evbuffer *out = bufferevent_get_output(bev);
+    if (evbuffer_get_length(out) == 0 || evbuffer_write(out, fd) < 0)
+        return; /* errors surface through the bufferevent's own write */
+    if (evbuffer_get_length(out) == 0) {
+        bufferevent_disable(bev, EV_WRITE);
+        bufferevent_trigger(bev, EV_WRITE, 0);
+    }
+}
+
 const char *httpd_method_name(struct evhttp_request *req)
 {
     switch (evhttp_request_get_command(req)) {
@@ -156,12 +186,3 @@ const char *httpd_method_name(struct evhttp_request *req)
     }
 }
 
-void httpd_set_nodelay(struct evhttp_request *req)
-{
-    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-    struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
-    int fd = bev ? bufferevent_getfd(bev) : -1;
-    int one = 1;
-    if (fd >= 0)
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}

@@ -111,14 +111,15 @@ void upstream_start_attempt(pxreq *r)
     configure(r->easy, r);
     r->state = RS_ATTEMPT;
     r->t_attempt = clock_mono_ns();
+    px_timer_arm(r, TK_FIRST_BYTE, r->w->ps->cfg.first_byte_timeout_ns);
+    /* On success the attempt may already be over (and r freed) on return. */
     if (curlev_add(r->w->curl, r->easy) != 0) {
+        px_timer_stop(r);
         worker_easy_put(r->w, r->easy);
         r->easy = NULL;
         metrics_upstream_error(r->w->ps->metrics, UPERR_INTERNAL);
         px_reply_error(r, PERR_INTERNAL);
-        return;
     }
-    px_timer_arm(r, TK_FIRST_BYTE, r->w->ps->cfg.first_byte_timeout_ns);
 }
 
 /* Ends the running transfer (never from inside a curl callback) and books
@@ -182,6 +183,7 @@ static void send_chunk(pxreq *r, const void *data, size_t len)
     evhttp_send_reply_chunk_with_cb(r->req, scratch, on_flushed, r);
     evbuffer_drain(scratch, evbuffer_get_length(scratch));
     r->bytes_out += len;
+    httpd_flush(r->evcon);
 }
 
 static void send_chunk_buffer(pxreq *r, struct evbuffer *buf)
@@ -191,6 +193,7 @@ static void send_chunk_buffer(pxreq *r, struct evbuffer *buf)
         return;
     evhttp_send_reply_chunk_with_cb(r->req, buf, on_flushed, r);
     r->bytes_out += len;
+    httpd_flush(r->evcon);
 }
 
 static void add_relay_headers(pxreq *r)
@@ -242,6 +245,7 @@ static void commit_buffered(pxreq *r, outcome o)
         add_relay_headers(r);
         r->bytes_out = r->held ? evbuffer_get_length(r->held) : 0;
         evhttp_send_reply(r->req, r->up_status, httpd_reason(r->up_status), r->held);
+        httpd_flush(r->evcon);
     }
     px_finish(r, o);
 }
@@ -249,8 +253,10 @@ static void commit_buffered(pxreq *r, outcome o)
 static void finish_stream(pxreq *r, outcome o)
 {
     px_detach_client(r);
-    if (r->req && !r->client_gone)
+    if (r->req && !r->client_gone) {
         evhttp_send_reply_end(r->req);
+        httpd_flush(r->evcon);
+    }
     px_finish(r, o);
 }
 

@@ -10,6 +10,7 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include "exchange.h"
+#include "httpd.h"
 #include "log.h"
 
 #define CLIENT_MAX_BODY_SLACK 1
@@ -67,7 +68,7 @@ int worker_init(worker *w, proxy_shared *ps, int index, int listen_fd, char *err
     w->index = index;
     w->listen_fd = listen_fd;
     pthread_mutex_init(&w->mbox_mu, NULL);
-    w->base = event_base_new();
+    w->base = httpd_base_new();
     w->http = w->base ? evhttp_new(w->base) : NULL;
     w->curl = w->base ? curlev_new(w->base, exchange_curl_done) : NULL;
     w->scratch = evbuffer_new();

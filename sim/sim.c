@@ -456,7 +456,6 @@ static void on_request(struct evhttp_request *req, void *arg)
         sim_control_handle(s, req, path);
         return;
     }
-    httpd_set_nodelay(req);
     sim_stats_path(s, path);
     sim_stats_last_request(s, req, path, uri ? evhttp_uri_get_query(uri) : NULL);
 
@@ -590,7 +589,7 @@ static void sim_free(sim *s)
 
 static bool setup_http(sim *s, char *err, size_t errlen)
 {
-    s->base = event_base_new();
+    s->base = httpd_base_new();
     s->http = s->base ? evhttp_new(s->base) : NULL;
     if (!s->http) {
         snprintf(err, errlen, "cannot create the event loop");
