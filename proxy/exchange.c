@@ -425,22 +425,6 @@ static void admit(pxreq *r)
 
 /* ---- receive ---- */
 
-/* evhttp failed the request itself (body over the limit, bad headers): the
- * URI is gone, so the client's API format is inferred from Anthropic's
- * mandatory anthropic-version header. */
-static void reply_http_layer_error(worker *w, struct evhttp_request *req)
-{
-    const struct evkeyvalq *in = evhttp_request_get_input_headers(req);
-    api_format fmt = evhttp_find_header(in, "anthropic-version") ? API_ANTHROPIC : API_OPENAI;
-    bool too_large = evhttp_request_get_response_code(req) == 413;
-    proxy_error e = too_large ? PERR_TOO_LARGE : PERR_BAD_REQUEST;
-    char id[33];
-    rng_hex128(id);
-    send_error(req, e, fmt, id);
-    metrics_request_done(w->ps->metrics, metrics_method_index(httpd_method_name(req)), PATH_OTHER,
-                         perr_get(e)->status, 0, 0);
-}
-
 static void set_request_id(pxreq *r, const struct evkeyvalq *in)
 {
     const char *id = evhttp_find_header(in, "X-Request-Id");
@@ -537,11 +521,10 @@ static void begin(pxreq *r, const char *uri, size_t pathlen)
 void exchange_handle(struct evhttp_request *req, void *arg)
 {
     worker *w = arg;
+    /* evhttp answers its own parse failures; a missing URI is malformed. */
     const char *uri = evhttp_request_get_uri(req);
-    if (!uri) {
-        reply_http_layer_error(w, req);
-        return;
-    }
+    if (!uri)
+        uri = "";
     size_t pathlen = strcspn(uri, "?");
     route rt;
     route_resolve(uri, pathlen, &rt);
