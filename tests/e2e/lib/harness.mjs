@@ -582,13 +582,18 @@ export function sseEvents(text) {
 
 // ---------------------------------------------------------------- logs
 
+// Sanitizer reports (ASan, LSan, UBSan) in any process fail the suite too:
+// the ASan build runs these same files.
+const SANITIZER_MARKERS = ['ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'runtime error:'];
+
 // Grep the stderr of every process this file started for strings that must
-// never be logged. Returns a list of human-readable findings (empty = clean).
+// never be logged, and for sanitizer reports. Returns a list of
+// human-readable findings (empty = clean).
 export function logFindings(forbidden, procs = allProcs()) {
   const found = [];
   for (const p of procs) {
     p.lines.forEach((line, i) => {
-      for (const f of forbidden) {
+      for (const f of [...forbidden, ...SANITIZER_MARKERS]) {
         if (line.includes(f)) found.push(`${p.name}[${p.pid}] line ${i + 1} contains ${JSON.stringify(f)}`);
       }
     });
