@@ -1,10 +1,13 @@
 /* curlev: libcurl's multi-socket API on a libevent base. Each socket curl
- * wants watched gets one persistent event (kept with curl_multi_assign);
- * curl's single timeout becomes one evtimer. Completed transfers are drained
+ * shows us gets one persistent event, found by fd, that lives until curl
+ * closes the socket; curl's single timeout becomes one evtimer. Completed transfers are drained
  * after every socket_action and reported through the done callback. */
 #include "curlev.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 struct curlev {
     struct event_base *base;
@@ -12,11 +15,18 @@ struct curlev {
     struct event *timer;
     curlev_done_fn done;
     int active;
+    struct sockctx **socks;   /* indexed by fd */
+    int nsocks;
 };
 
+/* One per socket curl has shown us, kept until curl closes the socket: a
+ * keep-alive connection goes back to curl's cache between transfers, and
+ * leaving its event registered (instead of deleting and re-adding it) saves
+ * two epoll_ctl calls per request. */
 typedef struct sockctx {
-    curlev *owner;
     struct event *ev;
+    short kind;      /* EV_READ/EV_WRITE currently registered, 0 = none */
+    bool wanted;     /* curl currently wants events for it */
 } sockctx;
 
 static void check_done(curlev *c)
@@ -36,9 +46,22 @@ static void check_done(curlev *c)
     }
 }
 
+static sockctx *sock_get(curlev *c, curl_socket_t fd)
+{
+    return fd >= 0 && fd < c->nsocks ? c->socks[fd] : NULL;
+}
+
 static void on_socket_event(evutil_socket_t fd, short what, void *arg)
 {
     curlev *c = arg;
+    sockctx *sc = sock_get(c, fd);
+    if (sc && !sc->wanted) {
+        /* An idle cached connection became readable (the peer closed it or
+         * sent junk): stop watching; curl checks it before any reuse. */
+        event_del(sc->ev);
+        sc->kind = 0;
+        return;
+    }
     int flags = ((what & EV_READ) ? CURL_CSELECT_IN : 0) | ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
     int running;
     curl_multi_socket_action(c->multi, fd, flags, &running);
@@ -68,39 +91,67 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *arg)
     return 0;
 }
 
+static sockctx *sock_new(curlev *c, curl_socket_t fd)
+{
+    if (fd >= c->nsocks) {
+        int n = c->nsocks ? c->nsocks : 64;
+        while (n <= fd)
+            n *= 2;
+        sockctx **grown = realloc(c->socks, (size_t)n * sizeof *grown);
+        if (!grown)
+            return NULL;
+        memset(grown + c->nsocks, 0, (size_t)(n - c->nsocks) * sizeof *grown);
+        c->socks = grown;
+        c->nsocks = n;
+    }
+    sockctx *sc = calloc(1, sizeof *sc);
+    if (sc && !(sc->ev = event_new(c->base, fd, EV_PERSIST, on_socket_event, c))) {
+        free(sc);
+        sc = NULL;
+    }
+    c->socks[fd] = sc;
+    return sc;
+}
+
 static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *arg, void *sockp)
 {
     (void)easy;
+    (void)sockp;
     curlev *c = arg;
-    sockctx *sc = sockp;
+    sockctx *sc = sock_get(c, fd);
     if (what == CURL_POLL_REMOVE) {
-        if (sc) {
-            event_free(sc->ev);
-            free(sc);
-            curl_multi_assign(c->multi, fd, NULL);
+        if (sc)
+            sc->wanted = false;
+        if (sc && (sc->kind & EV_WRITE)) {
+            event_del(sc->ev);
+            sc->kind = 0;
         }
         return 0;
     }
-    short kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) | ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
-    if (!sc) {
-        sc = calloc(1, sizeof *sc);
-        if (!sc)
-            return -1;
-        sc->owner = c;
-        curl_multi_assign(c->multi, fd, sc);
-        sc->ev = event_new(c->base, fd, kind, on_socket_event, c);
-        if (!sc->ev) {
-            free(sc);
-            curl_multi_assign(c->multi, fd, NULL);
-            return -1;
-        }
-    } else {
-        /* Re-arming in place avoids an allocation per direction change. */
-        event_del(sc->ev);
-        event_assign(sc->ev, c->base, fd, kind, on_socket_event, c);
+    if (!sc && !(sc = sock_new(c, fd)))
+        return -1;
+    sc->wanted = true;
+    short kind = ((what & CURL_POLL_IN) ? EV_READ : 0) | ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
+    if (kind == sc->kind)
+        return 0;
+    event_del(sc->ev);
+    event_assign(sc->ev, c->base, fd, kind | EV_PERSIST, on_socket_event, c);
+    sc->kind = kind;
+    return event_add(sc->ev, NULL);
+}
+
+/* curl closes the socket: drop its event first so the fd number can be
+ * reused safely. */
+static int close_cb(void *arg, curl_socket_t fd)
+{
+    curlev *c = arg;
+    sockctx *sc = sock_get(c, fd);
+    if (sc) {
+        event_free(sc->ev);
+        free(sc);
+        c->socks[fd] = NULL;
     }
-    event_add(sc->ev, NULL);
-    return 0;
+    return close(fd);
 }
 
 curlev *curlev_new(struct event_base *base, curlev_done_fn done)
@@ -129,6 +180,12 @@ void curlev_free(curlev *c)
         return;
     if (c->multi)
         curl_multi_cleanup(c->multi);
+    for (int fd = 0; fd < c->nsocks; fd++)
+        if (c->socks[fd]) {
+            event_free(c->socks[fd]->ev);
+            free(c->socks[fd]);
+        }
+    free(c->socks);
     if (c->timer)
         event_free(c->timer);
     free(c);
@@ -141,6 +198,8 @@ CURLM *curlev_multi(curlev *c)
 
 int curlev_add(curlev *c, CURL *easy)
 {
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, c);
     if (curl_multi_add_handle(c->multi, easy) != CURLM_OK)
         return -1;
     c->active++;
