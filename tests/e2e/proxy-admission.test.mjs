@@ -14,7 +14,7 @@ before(async () => {
   sim = await h.startSim();
   [noQueue, shortQueue, queue] = await Promise.all([
     h.startProxy(sim, { MAX_WORKERS: '1', QUEUE_MAX: '0' }),
-    h.startProxy(sim, { MAX_WORKERS: '1', QUEUE_MAX: '1', QUEUE_TIMEOUT: '1s' }),
+    h.startProxy(sim, { MAX_WORKERS: '1', QUEUE_MAX: '1', QUEUE_TIMEOUT: '2s' }),
     h.startProxy(sim, { MAX_WORKERS: '1', QUEUE_MAX: '5' }),
   ]);
 });
@@ -57,17 +57,17 @@ test('MAX_WORKERS=1 QUEUE_MAX=0: a second request gets 503 queue_full with Retry
   assert.equal(h.sumSamples(m, 'zai_proxy_requests_total', { path: '/v1/chat/completions', status_code: '200' }), 1);
 });
 
-test('QUEUE_MAX=1 QUEUE_TIMEOUT=1s: the queued request gets 503 queue_timeout after ~1 s; overflow is queue_full', async () => {
-  const first = slow(shortQueue, '3s');
+test('QUEUE_MAX=1 QUEUE_TIMEOUT=2s: the queued request gets 503 queue_timeout after ~2 s; overflow is queue_full', async () => {
+  const first = slow(shortQueue, '4s');
   await h.waitUntil(async () => (await simInFlight()) === 1, 3000, 'first request upstream');
   const t0 = Date.now();
   const queued = post(shortQueue, '/v1/chat/completions', h.chatBody());
-  await h.waitUntil(async () => (await slotDepth(shortQueue)) === 1, 900, 'second request queued');
+  await h.waitUntil(async () => (await slotDepth(shortQueue)) === 1, 1800, 'second request queued');
   assert503(await post(shortQueue, '/v1/chat/completions', h.chatBody()), 'queue_full');
   const q = await queued;
   const waited = Date.now() - t0;
   assert503(q, 'queue_timeout');
-  assert.ok(waited >= 900 && waited < 2900, `queue_timeout after ${waited} ms`);
+  assert.ok(waited >= 1900 && waited < 3900, `queue_timeout after ${waited} ms`);
   assert.equal((await first).status, 200);
   const m = await h.scrape(shortQueue);
   assert.equal(h.sumSamples(m, 'zai_proxy_rate_limit_rejections_total', { reason: 'queue_timeout' }), 1);
@@ -80,7 +80,7 @@ test('QUEUE_MAX=5: a queued request succeeds after the first completes', async (
   const first = slow(queue, '1500ms').then((r) => { done.push('first'); return r; });
   await h.waitUntil(async () => (await simInFlight()) === 1, 3000, 'first request upstream');
   const second = post(queue, '/v1/chat/completions', h.chatBody()).then((r) => { done.push('second'); return r; });
-  await h.waitUntil(async () => (await slotDepth(queue)) === 1, 1000, 'second request queued');
+  await h.waitUntil(async () => (await slotDepth(queue)) === 1, 1400, 'second request queued');
   const [a, b] = await Promise.all([first, second]);
   assert.equal(a.status, 200);
   assert.equal(b.status, 200, b.text);
@@ -92,14 +92,14 @@ test('QUEUE_MAX=5: a queued request succeeds after the first completes', async (
 
 test('a queued client that leaves never reaches the upstream and takes no rate token', async () => {
   const before1 = await simRequests();
-  const first = slow(queue, '2s');
+  const first = slow(queue, '3s');
   await h.waitUntil(async () => (await simInFlight()) === 1, 3000, 'first request upstream');
   const leaver = await h.rawRequest(queue.port, {
     method: 'POST', path: '/v1/chat/completions', headers: { 'Content-Type': 'application/json' }, body: h.chatBody(),
   });
-  await h.waitUntil(async () => (await slotDepth(queue)) === 1, 1000, 'leaver queued');
+  await h.waitUntil(async () => (await slotDepth(queue)) === 1, 2000, 'leaver queued');
   leaver.destroy();
-  await h.waitUntil(async () => (await slotDepth(queue)) === 0, 1500, 'leaver removed from the queue within ~1 s');
+  await h.waitUntil(async () => (await slotDepth(queue)) === 0, 2500, 'leaver removed from the queue while the first still runs');
   assert.equal((await first).status, 200);
   await sleep(300);
   assert.equal((await simRequests()) - before1, 1, 'only the first request reached the upstream');
