@@ -457,8 +457,13 @@ export class RawResponse {
         this.buf = Buffer.alloc(0);
         return;
       }
-      // chunked
-      if (this.remaining < 0) {
+      // chunked: -1 = expecting a size line, -2 = expecting the end of the trailers
+      if (this.remaining === -2) {
+        if (this.buf.indexOf('\r\n') < 0) return;
+        this.complete = true;
+        return;
+      }
+      if (this.remaining === -1) {
         const eol = this.buf.indexOf('\r\n');
         if (eol < 0) return;
         const size = parseInt(this.buf.subarray(0, eol).toString('latin1'), 16);
@@ -471,11 +476,6 @@ export class RawResponse {
           return;
         }
         this.remaining = size;
-      }
-      if (this.remaining === -2) {
-        if (this.buf.indexOf('\r\n') < 0) return;
-        this.complete = true;
-        return;
       }
       if (this.remaining > 0) {
         const n = Math.min(this.remaining, this.buf.length);
