@@ -5,6 +5,7 @@
 #include "metrics.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,49 +228,49 @@ void metrics_rejection(metrics *m, int source_bucket, int queue_timeout)
                               memory_order_relaxed);
 }
 
+/* The labels of a request series from its slot key; false for a free slot. */
+static bool req_labels(const metrics *m, const req_series *s, char status[16], prom_label l[4])
+{
+    unsigned k = atomic_load_explicit(&s->key, memory_order_acquire);
+    if (!k)
+        return false;
+    unsigned v = k - 1;
+    snprintf(status, 16, "%u", v % 1000);
+    l[0] = (prom_label){"method", method_names[v / (PATH_LABEL_COUNT * 1000)]};
+    l[1] = (prom_label){"path", route_path_label_name((path_label)(v / 1000 % PATH_LABEL_COUNT))};
+    l[2] = (prom_label){"status_code", status};
+    l[3] = (prom_label){"variant", m->cfg->variant};
+    return true;
+}
+
 static void render_requests(metrics *m, strbuf *out)
 {
     const char *variant = m->cfg->variant;
     char status[16];
+    prom_label l[4];
     prom_family(out, "zai_proxy_requests_total", PROM_COUNTER,
                 "Total number of proxied requests by method, path template, status code and deployment variant.");
-    for (size_t i = 0; i < REQ_SLOTS; i++) {
-        unsigned k = atomic_load_explicit(&m->req[i].key, memory_order_acquire);
-        if (!k)
-            continue;
-        unsigned v = k - 1;
-        snprintf(status, sizeof status, "%u", v % 1000);
-        prom_label l[] = {{"method", method_names[v / (PATH_LABEL_COUNT * 1000)]},
-                          {"path", route_path_label_name((path_label)(v / 1000 % PATH_LABEL_COUNT))},
-                          {"status_code", status}, {"variant", variant}};
-        prom_sample(out, "zai_proxy_requests_total", l, 4,
-                    (double)atomic_load_explicit(&m->req[i].count, memory_order_relaxed));
-    }
+    for (size_t i = 0; i < REQ_SLOTS; i++)
+        if (req_labels(m, &m->req[i], status, l))
+            prom_sample(out, "zai_proxy_requests_total", l, 4,
+                        (double)atomic_load_explicit(&m->req[i].count, memory_order_relaxed));
     for (int pass = 0; pass < 2; pass++) {
         const char *name = pass ? "zai_proxy_response_size_bytes" : "zai_proxy_request_duration_seconds";
         prom_family(out, name, PROM_HISTOGRAM,
                     pass ? "Bytes of response body written to the client."
                          : "Time from receiving a request to its completion, full stream included.");
-        for (size_t i = 0; i < REQ_SLOTS; i++) {
-            unsigned k = atomic_load_explicit(&m->req[i].key, memory_order_acquire);
-            if (!k)
-                continue;
-            unsigned v = k - 1;
-            snprintf(status, sizeof status, "%u", v % 1000);
-            prom_label l[] = {{"method", method_names[v / (PATH_LABEL_COUNT * 1000)]},
-                              {"path", route_path_label_name((path_label)(v / 1000 % PATH_LABEL_COUNT))},
-                              {"status_code", status}, {"variant", variant}};
-            prom_hist_write(out, name, l, 4, pass ? &m->req[i].resp_size : &m->req[i].duration);
-        }
+        for (size_t i = 0; i < REQ_SLOTS; i++)
+            if (req_labels(m, &m->req[i], status, l))
+                prom_hist_write(out, name, l, 4, pass ? &m->req[i].resp_size : &m->req[i].duration);
     }
     prom_family(out, "zai_proxy_request_size_bytes", PROM_HISTOGRAM, "Bytes of request body received.");
     for (int i = 0; i < METHOD_COUNT; i++)
         for (int j = 0; j < PATH_LABEL_COUNT; j++) {
             if (!atomic_load_explicit(&m->req_size_used[i][j], memory_order_acquire))
                 continue;
-            prom_label l[] = {{"method", method_names[i]}, {"path", route_path_label_name((path_label)j)},
-                              {"variant", variant}};
-            prom_hist_write(out, "zai_proxy_request_size_bytes", l, 3, &m->req_size[i][j]);
+            prom_label sl[] = {{"method", method_names[i]}, {"path", route_path_label_name((path_label)j)},
+                               {"variant", variant}};
+            prom_hist_write(out, "zai_proxy_request_size_bytes", sl, 3, &m->req_size[i][j]);
         }
 }
 
