@@ -114,8 +114,5 @@ test('a queued client that leaves never reaches the upstream and takes no rate t
 });
 
 test('logs: no keys, prompts or provider text', async () => {
-  await h.stopAll();
-  const proxies = h.allProcs().filter((p) => p.name === 'zai-proxy');
-  assert.deepEqual(h.logFindings(h.PROXY_FORBIDDEN, proxies), []);
-  for (const p of proxies) assert.deepEqual(p.exit, { code: 0, signal: null }, p.tail(5));
+  await h.stopAndCheckProxies();
 });

@@ -142,7 +142,5 @@ test('400 for a CONNECT authority-form target is a complete, delimited response'
 });
 
 test('logs: no keys, prompts or provider text', async () => {
-  await h.stopAll();
-  const proxies = h.allProcs().filter((p) => p.name === 'zai-proxy');
-  assert.deepEqual(h.logFindings([...h.PROXY_FORBIDDEN, 'first-key'], proxies), []);
+  await h.stopAndCheckProxies(['first-key']);
 });

@@ -162,7 +162,5 @@ test('SIGTERM drains an in-flight stream, /ready turns 503, exit 0 within SHUTDO
 });
 
 test('logs: no keys, prompts or provider text', async () => {
-  await h.stopAll();
-  const proxies = h.allProcs().filter((p) => p.name === 'zai-proxy');
-  assert.deepEqual(h.logFindings(h.PROXY_FORBIDDEN, proxies), []);
+  await h.stopAndCheckProxies();
 });

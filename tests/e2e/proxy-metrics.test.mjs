@@ -253,8 +253,5 @@ test('random paths, methods and model names keep labels within the vocabularies;
 });
 
 test('logs: no keys, prompts or provider text', async () => {
-  await h.stopAll();
-  const proxies = h.allProcs().filter((p) => p.name === 'zai-proxy');
-  assert.deepEqual(h.logFindings(h.PROXY_FORBIDDEN, proxies), []);
-  assert.deepEqual(proxies[0].exit, { code: 0, signal: null }, proxies[0].tail(5));
+  await h.stopAndCheckProxies();
 });

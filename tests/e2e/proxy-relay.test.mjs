@@ -192,8 +192,5 @@ test('no User-Agent from the client → zai-proxy/<version> upstream', async () 
 });
 
 test('logs: no keys, prompts or provider text', async () => {
-  await h.stopAll();
-  const proxies = h.allProcs().filter((p) => p.name === 'zai-proxy');
-  assert.deepEqual(h.logFindings(h.PROXY_FORBIDDEN, proxies), []);
-  assert.deepEqual(proxies[0].exit, { code: 0, signal: null });
+  await h.stopAndCheckProxies();
 });

@@ -180,11 +180,6 @@ test('relayed upstream errors: SDKs see the upstream status and body', async () 
 });
 
 test('logs: no keys, prompts or provider text; one access record per proxied request', async () => {
-  await h.stopAll();
-  const proxies = h.allProcs().filter((p) => p.name === 'zai-proxy');
-  assert.deepEqual(h.logFindings(h.PROXY_FORBIDDEN, proxies), []);
-  for (const p of proxies) {
-    assert.deepEqual(p.exit, { code: 0, signal: null }, `${p.name} exit: ${p.tail(5)}`);
-    assert.ok(p.records.some((r) => r.msg === 'request'), 'access records present');
-  }
+  const proxies = await h.stopAndCheckProxies();
+  for (const p of proxies) assert.ok(p.records.some((r) => r.msg === 'request'), 'access records present');
 });

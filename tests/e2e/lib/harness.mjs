@@ -5,6 +5,7 @@
 // promtool runner. Every process a test file starts is tracked here and
 // killed when the file ends, even when a test fails or the runner aborts.
 import { spawn, spawnSync } from 'node:child_process';
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -602,3 +603,14 @@ export function logFindings(forbidden, procs = allProcs()) {
 }
 
 export const PROXY_FORBIDDEN = [UPSTREAM_KEY, CLIENT_KEY, PROMPT_CANARY, PROVIDER_MARKER];
+
+// The closing check of every proxy suite: stop everything, then every
+// zai-proxy this file started must have exited 0 (a sanitizer report or a
+// leak makes it non-zero) and logged nothing secret. Returns those processes.
+export async function stopAndCheckProxies(extraForbidden = []) {
+  await stopAll();
+  const proxies = allProcs().filter((p) => p.name === 'zai-proxy');
+  assert.deepEqual(logFindings([...PROXY_FORBIDDEN, ...extraForbidden], proxies), []);
+  for (const p of proxies) assert.deepEqual(p.exit, { code: 0, signal: null }, `${p.name}[${p.pid}]: ${p.tail(5)}`);
+  return proxies;
+}
