@@ -18,7 +18,7 @@
 #include "auth.h"
 #include "clock.h"
 #include "exchange_int.h"
-#include "fnv.h"
+#include "fairsched.h"
 #include "headers.h"
 #include "httpd.h"
 #include "log.h"
@@ -52,11 +52,6 @@ void px_timer_stop(pxreq *r)
     if (r->timer)
         evtimer_del(r->timer);
     r->timer_kind = TK_NONE;
-}
-
-static int source_bucket(const char *peer)
-{
-    return (int)(fnv1a32(peer, strlen(peer)) % ADMISSION_BUCKETS);
 }
 
 /* ---- client disconnects ---- */
@@ -448,7 +443,7 @@ static pxreq *pxreq_new(worker *w, struct evhttp_request *req, const char *uri, 
     r->method = metrics_method_index(r->method_name);
     snprintf(r->path, sizeof r->path, "%.*s", (int)pathlen, uri);
     httpd_peer_ip(req, r->peer, sizeof r->peer);
-    r->bucket = source_bucket(r->peer);
+    r->bucket = fairsched_source_bucket(r->peer);
     set_request_id(r, evhttp_request_get_input_headers(req));
     r->next = w->active;
     if (w->active)
