@@ -209,8 +209,8 @@ static void access_log(pxreq *r, int64_t now)
     log_int(l, "tokens_cache_read", 0);
     log_int(l, "tokens_cache_write", 0);
     log_str(l, "token_source", "none");
-    log_str(l, "error_class", "");
-    log_str(l, "error_code", "");
+    log_str(l, "error_class", r->error_class ? r->error_class : "");
+    log_str(l, "error_code", r->error_code);
     if (r->error_type)
         log_str(l, "error_type", r->error_type);
     log_str(l, "outcome", outcome_name(r->result));

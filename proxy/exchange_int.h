@@ -16,6 +16,7 @@
 #include "sse.h"
 #include "strbuf.h"
 #include "worker.h"
+#include "zaierr.h"
 
 typedef enum rstate {
     RS_NEW = 0,
@@ -82,6 +83,11 @@ struct pxreq {
     bool committed;
     bool paused;
     bool in_curl_cb;
+    bool retry_scheduled;        /* decided inside a curl callback; the transfer is being aborted */
+    char up_retry_after[32];     /* the attempt's Retry-After header, "" if none */
+    bool first_event_checked;
+    bool first_event_error;      /* the first SSE event carried a business code */
+    zai_error first_event;
 
     int status;                  /* status sent to the client */
     uint64_t bytes_out;
@@ -90,6 +96,8 @@ struct pxreq {
     bool detached;               /* close detection stopped, final reply tracked */
     outcome result;
     const char *error_type;      /* for the access log */
+    const char *error_class;
+    char error_code[8];
 };
 
 /* exchange.c */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include "prom.h"
 #include "procstat.h"
+#include "zaierr.h"
 
 #define METHOD_COUNT 8
 #define REQ_SLOTS 4096          /* power of two; 8 methods x 13 paths x statuses seen */
@@ -19,12 +20,17 @@
 #define UPERR_STATUS_COUNT 200  /* 400..599 */
 #define UP_STATUS_COUNT 601     /* 0 (transport) .. 600 */
 #define SOURCE_BUCKETS 64
+#define RETRY_REASONS 5
+#define ZAI_CODE_SLOTS 1002     /* 1000..1999, "other", "none" */
 
 static const char *const method_names[METHOD_COUNT] = {"GET", "POST", "PUT", "PATCH", "DELETE",
                                                         "HEAD", "OPTIONS", "OTHER"};
 static const char *const uperr_names[UPERR_NAMED_COUNT] = {
     "upstream_connection", "upstream_timeout", "truncated_response", "empty_streaming",
     "read_error", "write_error", "internal"};
+
+static const char *const retry_reasons[RETRY_REASONS] = {"network_error", "429", "5xx", "truncated_response",
+                                                         "empty_streaming"};
 
 static const double duration_bounds[] = {.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300};
 static const double size_bounds[] = {100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
@@ -62,6 +68,8 @@ struct metrics {
     prom_hist overhead[PATH_LABEL_COUNT];
     atomic_uint overhead_used[PATH_LABEL_COUNT];
     atomic_ullong rejections[SOURCE_BUCKETS][2];
+    atomic_ullong retries[RETRY_REASONS];
+    atomic_ullong zai_errors[ZAI_CLASS_COUNT][ZAI_CODE_SLOTS];
 };
 
 int metrics_method_index(const char *method)
@@ -315,6 +323,54 @@ static void render_admission(metrics *m, strbuf *out)
         }
 }
 
+void metrics_retry(metrics *m, const char *reason)
+{
+    for (int i = 0; i < RETRY_REASONS; i++)
+        if (strcmp(reason, retry_reasons[i]) == 0)
+            atomic_fetch_add_explicit(&m->retries[i], 1, memory_order_relaxed);
+}
+
+static int code_slot(const char *label)
+{
+    if (strcmp(label, "none") == 0)
+        return ZAI_CODE_SLOTS - 1;
+    long code = strtol(label, NULL, 10);
+    return code >= 1000 && code <= 1999 ? (int)(code - 1000) : ZAI_CODE_SLOTS - 2;
+}
+
+void metrics_zai_error(metrics *m, int cls, const char *code_label)
+{
+    if (cls >= 0 && cls < ZAI_CLASS_COUNT)
+        atomic_fetch_add_explicit(&m->zai_errors[cls][code_slot(code_label)], 1, memory_order_relaxed);
+}
+
+static void render_retries(metrics *m, strbuf *out)
+{
+    const char *variant = m->cfg->variant;
+    prom_family(out, "zai_proxy_retry_attempts_total", PROM_COUNTER, "Upstream retries by reason.");
+    for (int i = 0; i < RETRY_REASONS; i++) {
+        unsigned long long n = atomic_load_explicit(&m->retries[i], memory_order_relaxed);
+        prom_label l[] = {{"reason", retry_reasons[i]}, {"variant", variant}};
+        if (n)
+            prom_sample(out, "zai_proxy_retry_attempts_total", l, 2, (double)n);
+    }
+    prom_family(out, "zai_proxy_zai_errors_total", PROM_COUNTER,
+                "Classified Z.AI error responses and in-stream error events by class and business code.");
+    char code[8];
+    for (int c = 0; c < ZAI_CLASS_COUNT; c++)
+        for (int i = 0; i < ZAI_CODE_SLOTS; i++) {
+            unsigned long long n = atomic_load_explicit(&m->zai_errors[c][i], memory_order_relaxed);
+            if (!n)
+                continue;
+            if (i < 1000)
+                snprintf(code, sizeof code, "%d", 1000 + i);
+            else
+                snprintf(code, sizeof code, "%s", i == ZAI_CODE_SLOTS - 1 ? "none" : "other");
+            prom_label l[] = {{"class", zaierr_class_name((zai_class)c)}, {"code", code}, {"variant", variant}};
+            prom_sample(out, "zai_proxy_zai_errors_total", l, 3, (double)n);
+        }
+}
+
 static void render_upstream(metrics *m, strbuf *out)
 {
     const char *variant = m->cfg->variant;
@@ -375,6 +431,7 @@ void metrics_render(metrics *m, strbuf *out)
     render_requests(m, out);
     render_admission(m, out);
     render_upstream(m, out);
+    render_retries(m, out);
     render_build_info(m, out);
     procstat_write(out);
 }

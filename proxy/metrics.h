@@ -48,6 +48,12 @@ void metrics_upstream_attempt(metrics *m, path_label path, int upstream_status, 
 void metrics_upstream_ttfb(metrics *m, path_label path, double seconds);
 void metrics_overhead(metrics *m, path_label path, double seconds);
 void metrics_rejection(metrics *m, int source_bucket, int queue_timeout);
+/* One retry decision; reason is one of network_error, 429, 5xx,
+ * truncated_response, empty_streaming. */
+void metrics_retry(metrics *m, const char *reason);
+/* One classified upstream error response or in-stream error event; cls is
+ * a zai_class, code_label "1000".."1999", "other" or "none". */
+void metrics_zai_error(metrics *m, int cls, const char *code_label);
 
 /* Renders every family in the exposition format. */
 void metrics_render(metrics *m, strbuf *out);

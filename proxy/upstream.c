@@ -20,6 +20,9 @@
 #include "headers.h"
 #include "httpd.h"
 #include "log.h"
+#include "retry.h"
+#include "rng.h"
+#include "zaierr.h"
 
 #define HIGH_WATERMARK (256 * 1024)
 #define SSE_HOLD_BYTES 4096
@@ -89,6 +92,9 @@ static void reset_attempt_state(pxreq *r)
     r->up_sse = false;
     r->hold = HOLD_NONE;
     r->paused = false;
+    r->up_retry_after[0] = 0;
+    r->first_event_checked = false;
+    r->first_event_error = false;
     if (r->held)
         evbuffer_drain(r->held, evbuffer_get_length(r->held));
     if (r->sse) {
@@ -144,30 +150,92 @@ void upstream_abort(pxreq *r)
 
 /* ---- retries and errors before commit ---- */
 
-static void retry_or_fail(pxreq *r, upstream_error why, proxy_error final)
+/* Asks the retry policy (§7.3) about the attempt that just ended. On a
+ * retry the backoff timer is armed and true returned; otherwise the caller
+ * makes this attempt's response final. */
+static bool try_retry(pxreq *r, retry_outcome o, const zai_error *e)
 {
-    static const char *const names[] = {"upstream_connection", "upstream_timeout", "truncated_response",
-                                        "empty_streaming", "read_error", "write_error", "internal"};
-    metrics_upstream_error(r->w->ps->metrics, why);
-    r->error_type = names[why];
-    if (r->attempt >= r->w->ps->cfg.max_retries) {
-        px_reply_error(r, final);
-        return;
-    }
+    const proxy_config *c = &r->w->ps->cfg;
+    retry_input in = {
+        .outcome = o, .status = r->up_status, .cls = e ? e->cls : ZAI_UNKNOWN,
+        .has_hint = e && e->has_retry_after, .hint_s = e ? e->retry_after : 0,
+        .retry_after = r->up_retry_after[0] ? r->up_retry_after : NULL,
+        .attempt = r->attempt, .max_retries = c->max_retries, .retry_on_5xx = c->retry_on_5xx,
+        .u = rng_unit(),
+    };
+    retry_decision d;
+    retry_decide(&in, &d);
+    if (!d.retry)
+        return false;
+    int64_t delay = 0;
+    for (int i = 0; i < d.n_waits; i++)
+        delay += d.waits_ns[i];
+    metrics_retry(r->w->ps->metrics, d.reason);
     r->attempt++;
-    int n = r->attempt > 32 ? 32 : r->attempt;
-    int64_t delay = (int64_t)NS_PER_SEC << (n - 1 > 20 ? 20 : n - 1);
     log_rec *l = log_begin(LOG_INFO, "retrying");
     if (l) {
         log_str(l, "request_id", r->id);
         log_int(l, "attempt", r->attempt + 1);
-        log_int(l, "max_attempts", r->w->ps->cfg.max_retries + 1);
-        log_str(l, "reason", names[why]);
+        log_int(l, "max_attempts", c->max_retries + 1);
+        log_str(l, "reason", d.reason);
+        if (e) {
+            log_str(l, "class", zaierr_class_name(e->cls));
+            log_str(l, "code", r->error_code);
+        }
         log_int(l, "delay_ms", delay / NS_PER_MS);
         log_end(l);
     }
     r->state = RS_BACKOFF;
     px_timer_arm(r, TK_BACKOFF, delay);
+    return true;
+}
+
+/* A failure without a usable upstream response: retried, else 502. */
+static void fail_or_retry(pxreq *r, upstream_error why, retry_outcome o)
+{
+    static const char *const names[] = {"upstream_connection", "upstream_timeout", "truncated_response",
+                                        "empty_streaming", "read_error", "write_error", "internal"};
+    metrics_upstream_error(r->w->ps->metrics, why);
+    r->error_type = names[why];
+    if (!try_retry(r, o, NULL))
+        px_reply_error(r, PERR_UPSTREAM_ERROR);
+}
+
+/* Records a classified error body or in-stream error event (§7.2). */
+static void note_error(pxreq *r, const zai_error *e)
+{
+    zaierr_code_label(e, r->error_code);
+    r->error_class = zaierr_class_name(e->cls);
+    metrics_zai_error(r->w->ps->metrics, e->cls, r->error_code);
+}
+
+static void classify_held(pxreq *r, zai_error *e)
+{
+    size_t len = evbuffer_get_length(r->held);
+    size_t n = len > ZAIERR_BODY_MAX ? ZAIERR_BODY_MAX + 1 : len;
+    const void *p = n ? (const void *)evbuffer_pullup(r->held, (ev_ssize_t)n) : (const void *)"";
+    zaierr_classify(p, n, len > ZAIERR_BODY_MAX, e);
+    note_error(r, e);
+}
+
+/* The headers §7.4 adds to a final upstream error response. */
+static void add_final_error_headers(pxreq *r, const zai_error *e)
+{
+    struct evkeyvalq *h = out_headers(r);
+    if (!h)
+        return;
+    zaierr_header extra[ZAIERR_MAX_HEADERS];
+    size_t n = zaierr_final_headers(r->up_status, e, r->up_retry_after[0] != 0, clock_wall_ns(), extra);
+    for (size_t i = 0; i < n; i++)
+        evhttp_add_header(h, extra[i].name, extra[i].value);
+    log_rec *l = log_begin(LOG_WARN, "upstream error");
+    if (l) {
+        log_str(l, "request_id", r->id);
+        log_int(l, "status", r->up_status);
+        log_str(l, "class", r->error_class);
+        log_str(l, "code", r->error_code);
+        log_end(l);
+    }
 }
 
 /* ---- commit and relay ---- */
@@ -283,13 +351,20 @@ static void on_flushed(struct evhttp_connection *evcon, void *arg)
     curl_easy_pause(r->easy, CURLPAUSE_CONT);
 }
 
+/* Only the first event matters here (§4.1): a Z.AI business error sent as
+ * the first event of a 200 stream is handled like an error status. */
 static bool on_sse_event(void *ctx, const char *event, size_t elen, const char *data, size_t dlen)
 {
-    (void)ctx;
     (void)event;
     (void)elen;
-    (void)data;
-    (void)dlen;
+    pxreq *r = ctx;
+    if (r->first_event_checked)
+        return true;
+    r->first_event_checked = true;
+    zaierr_classify(data, dlen, false, &r->first_event);
+    r->first_event_error = r->first_event.has_code;
+    if (r->first_event_error)
+        note_error(r, &r->first_event);
     return true;
 }
 
@@ -344,6 +419,8 @@ static void header_line(pxreq *r, const char *buf, size_t len)
     value[buf + len - v] = 0;
     if (strcasecmp(name, "Content-Type") == 0 && is_event_stream(value))
         r->up_sse = true;
+    if (strcasecmp(name, "Retry-After") == 0)
+        snprintf(r->up_retry_after, sizeof r->up_retry_after, "%.31s", value);
     if (headers_relay_response(name, nlen) && out_headers(r))
         evhttp_add_header(out_headers(r), name, value);
 }
@@ -373,6 +450,20 @@ static size_t on_header(char *buf, size_t size, size_t n, void *arg)
     return len;
 }
 
+/* The error-body budget is full: decide with what was read, then either
+ * abandon the transfer for a retry or relay the whole body from here on. */
+static void decide_error(pxreq *r)
+{
+    zai_error e;
+    classify_held(r, &e);
+    if (try_retry(r, RETRY_HTTP_ERROR, &e)) {
+        r->retry_scheduled = true;
+        return;
+    }
+    add_final_error_headers(r, &e);
+    commit_progressive(r);
+}
+
 static void hold_bytes(pxreq *r, const char *ptr, size_t len)
 {
     evbuffer_add(r->held, ptr, len);
@@ -381,12 +472,16 @@ static void hold_bytes(pxreq *r, const char *ptr, size_t len)
         sse_feed(r->sse, ptr, len);
     switch (r->hold) {
     case HOLD_SSE_FIRST:
-        if (sse_events(r->sse) > 0 || held >= SSE_HOLD_BYTES)
+        if (sse_events(r->sse) == 0 && held < SSE_HOLD_BYTES)
+            break;
+        if (r->first_event_error && try_retry(r, RETRY_STREAM_ERROR, &r->first_event))
+            r->retry_scheduled = true;
+        else
             commit_progressive(r);
         break;
     case HOLD_ERROR:
         if (held >= ERROR_HOLD_BYTES)
-            commit_progressive(r);
+            decide_error(r);
         break;
     case HOLD_JSON:
         if (held > JSON_HOLD_BYTES)
@@ -427,7 +522,7 @@ static size_t on_body(char *ptr, size_t size, size_t n, void *arg)
     r->in_curl_cb = true;
     size_t rc = body_bytes(r, ptr, len);
     r->in_curl_cb = false;
-    return r->client_gone ? 0 : rc;
+    return r->client_gone || r->retry_scheduled ? 0 : rc;
 }
 
 /* ---- completion of an attempt ---- */
@@ -450,20 +545,29 @@ static bool valid_json(struct evbuffer *b)
 
 static void done_before_commit(pxreq *r)
 {
+    bool empty = !r->held || evbuffer_get_length(r->held) == 0;
+    zai_error e;
     switch (r->hold) {
     case HOLD_SSE_FIRST:
-        if (!r->held || evbuffer_get_length(r->held) == 0) {
-            retry_or_fail(r, UPERR_EMPTY_STREAMING, PERR_UPSTREAM_ERROR);
+        if (empty) {
+            fail_or_retry(r, UPERR_EMPTY_STREAMING, RETRY_EMPTY_STREAMING);
             return;
         }
+        if (r->first_event_error && try_retry(r, RETRY_STREAM_ERROR, &r->first_event))
+            return;
         break;
     case HOLD_JSON:
         if (!valid_json(r->held)) {
-            retry_or_fail(r, UPERR_TRUNCATED, PERR_UPSTREAM_ERROR);
+            fail_or_retry(r, UPERR_TRUNCATED, RETRY_TRUNCATED);
             return;
         }
         break;
     case HOLD_ERROR:
+        classify_held(r, &e);
+        if (try_retry(r, RETRY_HTTP_ERROR, &e))
+            return;
+        add_final_error_headers(r, &e);
+        break;
     case HOLD_NONE:
         break;
     }
@@ -475,7 +579,10 @@ static void failed_before_commit(pxreq *r)
 {
     bool empty = !r->held || evbuffer_get_length(r->held) == 0;
     if (r->hold == HOLD_JSON || (r->hold == HOLD_SSE_FIRST && empty)) {
-        retry_or_fail(r, r->hold == HOLD_JSON ? UPERR_TRUNCATED : UPERR_EMPTY_STREAMING, PERR_UPSTREAM_ERROR);
+        if (r->hold == HOLD_JSON)
+            fail_or_retry(r, UPERR_TRUNCATED, RETRY_TRUNCATED);
+        else
+            fail_or_retry(r, UPERR_EMPTY_STREAMING, RETRY_EMPTY_STREAMING);
         return;
     }
     commit_progressive(r);
@@ -484,6 +591,12 @@ static void failed_before_commit(pxreq *r)
 
 void upstream_done(pxreq *r, CURLcode result)
 {
+    if (r->retry_scheduled) {
+        /* The write callback already decided; its backoff timer is armed. */
+        r->retry_scheduled = false;
+        end_transfer(r, false);
+        return;
+    }
     px_timer_stop(r);
     end_transfer(r, false);
     if (r->client_gone) {
@@ -500,7 +613,7 @@ void upstream_done(pxreq *r, CURLcode result)
         return;
     }
     if (!r->up_headers_done) {
-        retry_or_fail(r, UPERR_CONNECTION, PERR_UPSTREAM_ERROR);
+        fail_or_retry(r, UPERR_CONNECTION, RETRY_TRANSPORT);
         return;
     }
     if (!r->committed) {
@@ -525,11 +638,11 @@ void upstream_on_timer(pxreq *r, timer_kind kind)
     }
     bool empty = !r->held || evbuffer_get_length(r->held) == 0;
     if (r->hold == HOLD_SSE_FIRST && empty) {
-        retry_or_fail(r, UPERR_EMPTY_STREAMING, PERR_UPSTREAM_ERROR);
+        fail_or_retry(r, UPERR_EMPTY_STREAMING, RETRY_EMPTY_STREAMING);
         return;
     }
     if (r->hold == HOLD_JSON || !r->up_headers_done) {
-        retry_or_fail(r, UPERR_TRUNCATED, PERR_UPSTREAM_ERROR);
+        fail_or_retry(r, UPERR_TRUNCATED, RETRY_TRUNCATED);
         return;
     }
     commit_progressive(r);

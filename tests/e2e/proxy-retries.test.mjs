@@ -67,6 +67,57 @@ for (const [scenario, stream, errorType] of [
   });
 }
 
+test('Z.AI business errors: retryable classes retried, quota and terminal final at once, with X-Zai-* headers', async () => {
+  const cases = [
+    // scenario, calls with MAX_RETRIES=1, class, code, stream request
+    ['err-1302', 2, 'concurrency', '1302', false],
+    ['err-1303', 2, 'frequency', '1303', false],
+    ['err-1312', 2, 'model_congestion', '1312', false],
+    ['err-1308', 1, 'quota', '1308', false],
+    ['err-1113', 1, 'terminal', '1113', false],
+    ['stream-error-first-event', 2, null, null, true],
+  ];
+  for (const [scenario, calls, cls, code, stream] of cases) {
+    const before1 = await upstreamCalls(UPSTREAM_CHAT);
+    const direct = await h.fetchBytes(`${sim.url}${UPSTREAM_CHAT}`, {
+      method: 'POST', body: h.chatBody({ stream }),
+      headers: { ...JSON_CT, ...h.simOpenAIAuth(), 'X-Sim-Scenario': scenario },
+    });
+    const r = await h.rawExchange(proxy.port, {
+      method: 'POST', path: '/v1/chat/completions', body: h.chatBody({ stream }),
+      headers: { ...JSON_CT, 'X-Sim-Scenario': scenario },
+    });
+    assert.equal(await upstreamCalls(UPSTREAM_CHAT) - before1 - 1, calls, `${scenario}: upstream calls`);
+    assert.equal(r.status, direct.status, scenario);
+    assert.equal(r.body.toString(), direct.text, `${scenario}: the final body is relayed exactly`);
+    if (cls) {
+      assert.equal(r.headers['x-zai-error-class'], cls, scenario);
+      assert.equal(r.headers['x-zai-error-code'], code, scenario);
+    }
+  }
+  const quota = await h.rawExchange(proxy.port, {
+    method: 'POST', path: '/v1/chat/completions', body: h.chatBody(),
+    headers: { ...JSON_CT, 'X-Sim-Scenario': 'err-1308' },
+  });
+  assert.match(quota.headers['x-zai-rate-limit-reset'], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  assert.ok(Number(quota.headers['retry-after']) > 0, 'Retry-After derived from the reset time');
+  const m = await h.scrape(proxy);
+  assert.ok(h.sumSamples(m, 'zai_proxy_retry_attempts_total', { reason: '429' }) >= 4);
+  assert.ok(h.sumSamples(m, 'zai_proxy_zai_errors_total', { class: 'quota', code: '1308' }) >= 2);
+});
+
+test('a 429 body over the 32 KiB budget: classified unknown, retried, then relayed complete', async () => {
+  const before1 = await upstreamCalls(UPSTREAM_CHAT);
+  const r = await h.rawExchange(proxy.port, {
+    method: 'POST', path: '/v1/chat/completions', body: h.chatBody(),
+    headers: { ...JSON_CT, 'X-Sim-Scenario': 'big-error-body' },
+  });
+  assert.equal(r.status, 429);
+  assert.equal(r.body.length, 40 * 1024, 'every byte of the final body');
+  assert.equal(r.headers['x-zai-error-class'], 'unknown');
+  assert.equal(await upstreamCalls(UPSTREAM_CHAT) - before1, 2);
+});
+
 test('a non-JSON 200 on GET /v1/models is relayed as is, not retried', async () => {
   await sim.ctl.script({
     match: { path_prefix: '/api/paas/v4/models' },
