@@ -17,6 +17,9 @@ int httpd_listen(const char *host, int port, bool reuseport, char *err, size_t e
  * enable/disable flips of a request's life cost one epoll_ctl per fd and
  * loop iteration instead of one each. NULL on failure. */
 struct event_base *httpd_base_new(void);
+/* For a server loop thread: blocks SIGTERM, SIGINT, SIGHUP and SIGPIPE so
+ * only the main thread handles the process signals. */
+void httpd_block_signals(void);
 /* The local port a socket is bound to, or -1. */
 int httpd_bound_port(int fd);
 /* Peer IP text without port, IPv6 without brackets; "unknown" when absent. */

@@ -3,7 +3,6 @@
  * through the mailbox (slot grants) and the command word (shutdown). */
 #include "worker.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,12 +94,7 @@ int worker_init(worker *w, proxy_shared *ps, int index, int listen_fd, char *err
 static void *worker_main(void *arg)
 {
     worker *w = arg;
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    httpd_block_signals();
     event_base_dispatch(w->base);
     if (w->on_exit)
         w->on_exit(w->on_exit_ctx);
