@@ -15,6 +15,8 @@ typedef struct fifo {
 struct admission {
     pthread_mutex_t mu;
     int limit, queue_max;
+    bool adaptive;
+    conclimit cl;                    /* the limit's source when adaptive */
     int in_flight, queued;
     fifo buckets[ADMISSION_BUCKETS];
     int active[ADMISSION_BUCKETS];   /* ring of buckets with waiters, in arrival order */
@@ -22,7 +24,7 @@ struct admission {
     int cursor;
 };
 
-admission *admission_new(int limit, int queue_max)
+admission *admission_new(int limit, int queue_max, const conclimit *adaptive)
 {
     admission *a = calloc(1, sizeof *a);
     if (!a)
@@ -30,6 +32,11 @@ admission *admission_new(int limit, int queue_max)
     pthread_mutex_init(&a->mu, NULL);
     a->limit = limit;
     a->queue_max = queue_max;
+    if (adaptive) {
+        a->adaptive = true;
+        a->cl = *adaptive;
+        a->limit = conclimit_limit(&a->cl);
+    }
     return a;
 }
 
@@ -87,13 +94,21 @@ static adm_waiter *dequeue_next(admission *a)
     return w;
 }
 
+/* Under the lock: the waiter now holds a slot. */
+static void stamp(admission *a, adm_waiter *w)
+{
+    w->state = W_GRANTED;
+    w->epoch = a->adaptive ? conclimit_epoch(&a->cl) : 0;
+    w->saturated = a->adaptive && conclimit_saturated(&a->cl, a->in_flight);
+}
+
 adm_result admission_acquire(admission *a, adm_waiter *w)
 {
     adm_result r;
     pthread_mutex_lock(&a->mu);
     if (a->in_flight < a->limit && a->queued == 0) {
         a->in_flight++;
-        w->state = W_GRANTED;
+        stamp(a, w);
         r = ADM_ADMITTED;
     } else if (a->queued >= a->queue_max) {
         r = ADM_FULL;
@@ -151,7 +166,7 @@ static void grant_waiting(admission *a)
             w = dequeue_next(a);
             if (w) {
                 a->in_flight++;
-                w->state = W_GRANTED;
+                stamp(a, w);
             }
         }
         pthread_mutex_unlock(&a->mu);
@@ -169,12 +184,41 @@ void admission_release(admission *a)
     grant_waiting(a);
 }
 
-void admission_set_limit(admission *a, int limit)
+conc_direction admission_on_concurrency_error(admission *a, uint64_t epoch)
+{
+    if (!a->adaptive)
+        return CONC_NONE;
+    pthread_mutex_lock(&a->mu);
+    conc_direction d = conclimit_on_concurrency_error(&a->cl, epoch);
+    a->limit = conclimit_limit(&a->cl);
+    pthread_mutex_unlock(&a->mu);
+    return d;
+}
+
+conc_direction admission_on_success(admission *a, bool saturated)
+{
+    if (!a->adaptive)
+        return CONC_NONE;
+    pthread_mutex_lock(&a->mu);
+    conc_direction d = conclimit_on_success(&a->cl, saturated);
+    a->limit = conclimit_limit(&a->cl);
+    pthread_mutex_unlock(&a->mu);
+    if (d == CONC_INCREASE)
+        grant_waiting(a);
+    return d;
+}
+
+int admission_reset_limit(admission *a)
 {
     pthread_mutex_lock(&a->mu);
-    a->limit = limit;
+    if (a->adaptive) {
+        conclimit_reset(&a->cl);
+        a->limit = conclimit_limit(&a->cl);
+    }
+    int limit = a->limit;
     pthread_mutex_unlock(&a->mu);
     grant_waiting(a);
+    return limit;
 }
 
 void admission_counts(admission *a, int *in_flight, int *queued, int *limit)

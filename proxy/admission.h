@@ -12,6 +12,8 @@
 #define ZAI_PROXY_ADMISSION_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include "conclimit.h"
 
 #define ADMISSION_BUCKETS 64
 
@@ -23,13 +25,17 @@ struct adm_waiter {
     int bucket;              /* 0..63, the source bucket */
     int state;               /* private to admission */
     adm_grant_fn on_grant;   /* called once, on whichever thread freed the slot */
+    uint64_t epoch;          /* set at admission: the concurrency epoch (§5.2) */
+    bool saturated;          /* set at admission: in_flight reached the limit */
 };
 
 typedef enum { ADM_ADMITTED = 0, ADM_QUEUED, ADM_FULL } adm_result;
 
 typedef struct admission admission;
 
-admission *admission_new(int limit, int queue_max);
+/* With adaptive = NULL the limit is fixed; otherwise the limit is the
+ * AIMD value of PROXY.md §5.2, initialised from *adaptive. */
+admission *admission_new(int limit, int queue_max, const conclimit *adaptive);
 void admission_free(admission *a);
 adm_result admission_acquire(admission *a, adm_waiter *w);
 /* Removes a queued waiter. Returns true if it was still queued (no slot is
@@ -37,7 +43,12 @@ adm_result admission_acquire(admission *a, adm_waiter *w);
  * will still receive on_grant). */
 bool admission_cancel(admission *a, adm_waiter *w);
 void admission_release(admission *a);
-void admission_set_limit(admission *a, int limit);
+/* Feedback for the adaptive limit; both return the change made (CONC_NONE
+ * when the limit is fixed). A decrease only delays new admissions. */
+conc_direction admission_on_concurrency_error(admission *a, uint64_t epoch);
+conc_direction admission_on_success(admission *a, bool saturated);
+/* Back to the initial limit (POST /admin/reset-rate-limit); returns it. */
+int admission_reset_limit(admission *a);
 void admission_counts(admission *a, int *in_flight, int *queued, int *limit);
 
 #endif

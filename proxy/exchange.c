@@ -229,6 +229,19 @@ static void unlink_active(pxreq *r)
     w->n_active--;
 }
 
+void px_log_concurrency_change(proxy_shared *ps, const char *how)
+{
+    int in_flight, queued, limit;
+    admission_counts(ps->adm, &in_flight, &queued, &limit);
+    log_rec *l = log_begin(LOG_INFO, "concurrency limit changed");
+    if (l) {
+        log_str(l, "direction", how);
+        log_int(l, "limit", limit);
+        log_int(l, "in_flight", in_flight);
+        log_end(l);
+    }
+}
+
 void px_finish(pxreq *r, outcome o)
 {
     worker *w = r->w;
@@ -244,6 +257,11 @@ void px_finish(pxreq *r, outcome o)
         upstream_abort(r);
     if (r->holds_slot) {
         r->holds_slot = false;
+        if (o == OUT_OK && r->status >= 200 && r->status < 300 &&
+            admission_on_success(ps->adm, r->waiter.saturated) == CONC_INCREASE) {
+            metrics_concurrency_adjustment(ps->metrics, true);
+            px_log_concurrency_change(ps, "increased");
+        }
         admission_release(ps->adm);
     }
     int64_t total = now - r->t_start;

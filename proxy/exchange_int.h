@@ -109,6 +109,9 @@ void px_detach_client(pxreq *r);
 void px_reply_error(pxreq *r, proxy_error e);
 void px_finish(pxreq *r, outcome o);
 
+/* Logs the adaptive concurrency limit after a change. */
+void px_log_concurrency_change(proxy_shared *ps, const char *how);
+
 /* upstream.c */
 void upstream_start_attempt(pxreq *r);
 void upstream_abort(pxreq *r);

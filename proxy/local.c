@@ -104,15 +104,14 @@ static void admin_reset(worker *w, struct evhttp_request *req)
         reply_local_error(req, c->admin_token[0] ? PERR_ADMIN_UNAUTHORIZED : PERR_FORBIDDEN, NULL);
         return;
     }
-    admission_set_limit(ps->adm, c->concurrency_adaptive ? c->concurrency_initial : c->max_workers);
+    int limit = admission_reset_limit(ps->adm);
     log_rec *l = log_begin(LOG_WARN, "admin: rate limit reset");
     if (l) {
         log_str(l, "peer", peer);
         log_end(l);
     }
     strbuf b = STRBUF_INIT;
-    strbuf_printf(&b, "{\"concurrency_limit\":%d,\"current_rate\":",
-                  c->concurrency_adaptive ? c->concurrency_initial : c->max_workers);
+    strbuf_printf(&b, "{\"concurrency_limit\":%d,\"current_rate\":", limit);
     strbuf_json_double(&b, c->rate_initial);
     strbuf_puts(&b, ",\"status\":\"reset\"}");
     reply(req, 200, "application/json", &b);

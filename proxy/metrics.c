@@ -69,6 +69,7 @@ struct metrics {
     atomic_uint overhead_used[PATH_LABEL_COUNT];
     atomic_ullong rejections[SOURCE_BUCKETS][2];
     atomic_ullong retries[RETRY_REASONS];
+    atomic_ullong conc_adjust[2];                     /* decrease, increase */
     atomic_ullong zai_errors[ZAI_CLASS_COUNT][ZAI_CODE_SLOTS];
 };
 
@@ -300,6 +301,14 @@ static void render_admission(metrics *m, strbuf *out)
     gauge1(out, "zai_proxy_worker_utilization_ratio", "Share of worker slots in use (0..1).", variant,
            (double)g.in_flight / m->cfg->max_workers);
     gauge1(out, "zai_proxy_concurrency_limit", "Current concurrency limit.", variant, g.concurrency_limit);
+    prom_family(out, "zai_proxy_concurrency_adjustments_total", PROM_COUNTER,
+                "Changes of the adaptive concurrency limit (decrease on Z.AI 1302, increase on saturated successes).");
+    for (int i = 0; i < 2; i++) {
+        unsigned long long n = atomic_load_explicit(&m->conc_adjust[i], memory_order_relaxed);
+        prom_label l[] = {{"direction", i ? "increase" : "decrease"}, {"variant", variant}};
+        if (n)
+            prom_sample(out, "zai_proxy_concurrency_adjustments_total", l, 2, (double)n);
+    }
     prom_family(out, "zai_proxy_queue_depth", PROM_GAUGE, "Requests waiting for a worker slot or a rate token.");
     prom_label slot[] = {{"stage", "slot"}, {"variant", variant}};
     prom_label rate[] = {{"stage", "rate"}, {"variant", variant}};
@@ -321,6 +330,11 @@ static void render_admission(metrics *m, strbuf *out)
                               {"reason", r ? "queue_timeout" : "queue_full"}};
             prom_sample(out, "zai_proxy_rate_limit_rejections_total", l, 3, (double)n);
         }
+}
+
+void metrics_concurrency_adjustment(metrics *m, bool increase)
+{
+    atomic_fetch_add_explicit(&m->conc_adjust[increase ? 1 : 0], 1, memory_order_relaxed);
 }
 
 void metrics_retry(metrics *m, const char *reason)

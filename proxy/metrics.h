@@ -7,6 +7,7 @@
 #ifndef ZAI_PROXY_METRICS_H
 #define ZAI_PROXY_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "config.h"
@@ -48,6 +49,8 @@ void metrics_upstream_attempt(metrics *m, path_label path, int upstream_status, 
 void metrics_upstream_ttfb(metrics *m, path_label path, double seconds);
 void metrics_overhead(metrics *m, path_label path, double seconds);
 void metrics_rejection(metrics *m, int source_bucket, int queue_timeout);
+/* The adaptive concurrency limit moved (§5.2). */
+void metrics_concurrency_adjustment(metrics *m, bool increase);
 /* One retry decision; reason is one of network_error, 429, 5xx,
  * truncated_response, empty_streaming. */
 void metrics_retry(metrics *m, const char *reason);

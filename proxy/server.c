@@ -298,8 +298,10 @@ int server_run(proxy_config *cfg)
     if (ps.cfg.use_simulator && !(s = start_simulator(&ps)))
         goto out;
     log_startup(&ps);
-    int limit = ps.cfg.concurrency_adaptive ? ps.cfg.concurrency_initial : ps.cfg.max_workers;
-    ps.adm = admission_new(limit, ps.cfg.queue_max);
+    conclimit cl;
+    conclimit_init(&cl, ps.cfg.concurrency_initial, ps.cfg.concurrency_min, ps.cfg.max_workers,
+                   ps.cfg.concurrency_decrease_factor);
+    ps.adm = admission_new(ps.cfg.max_workers, ps.cfg.queue_max, ps.cfg.concurrency_adaptive ? &cl : NULL);
     ps.metrics = ps.adm ? metrics_new(&ps.cfg, gauges, &ps) : NULL;
     if (!ps.metrics) {
         log_msgf(LOG_ERROR, "out of memory");

@@ -204,9 +204,14 @@ static void fail_or_retry(pxreq *r, upstream_error why, retry_outcome o)
 /* Records a classified error body or in-stream error event (§7.2). */
 static void note_error(pxreq *r, const zai_error *e)
 {
+    proxy_shared *ps = r->w->ps;
     zaierr_code_label(e, r->error_code);
     r->error_class = zaierr_class_name(e->cls);
-    metrics_zai_error(r->w->ps->metrics, e->cls, r->error_code);
+    metrics_zai_error(ps->metrics, e->cls, r->error_code);
+    if (e->cls == ZAI_CONCURRENCY && admission_on_concurrency_error(ps->adm, r->waiter.epoch) == CONC_DECREASE) {
+        metrics_concurrency_adjustment(ps->metrics, false);
+        px_log_concurrency_change(ps, "decreased");
+    }
 }
 
 static void classify_held(pxreq *r, zai_error *e)

@@ -104,6 +104,12 @@ test('Z.AI business errors: retryable classes retried, quota and terminal final 
   const m = await h.scrape(proxy);
   assert.ok(h.sumSamples(m, 'zai_proxy_retry_attempts_total', { reason: '429' }) >= 4);
   assert.ok(h.sumSamples(m, 'zai_proxy_zai_errors_total', { class: 'quota', code: '1308' }) >= 2);
+  // 1302 answers shrink the adaptive concurrency limit below MAX_WORKERS (10).
+  assert.ok(h.sumSamples(m, 'zai_proxy_concurrency_adjustments_total', { direction: 'decrease' }) >= 1);
+  const limit = h.sumSamples(m, 'zai_proxy_concurrency_limit');
+  assert.ok(limit >= 1 && limit < 10, `concurrency limit ${limit}`);
+  const health = await (await fetch(`${proxy.url}/health`)).json();
+  assert.equal(health.concurrency.limit, limit);
 });
 
 test('a 429 body over the 32 KiB budget: classified unknown, retried, then relayed complete', async () => {

@@ -34,7 +34,7 @@ static int setup(void **state)
 static void test_admits_until_limit_then_queues(void **state)
 {
     (void)state;
-    admission *a = admission_new(2, 5);
+    admission *a = admission_new(2, 5, NULL);
     adm_waiter w[4];
     for (int i = 0; i < 4; i++)
         waiter(&w[i], 1);
@@ -58,7 +58,7 @@ static void test_admits_until_limit_then_queues(void **state)
 static void test_queue_max_rejects(void **state)
 {
     (void)state;
-    admission *a = admission_new(1, 1);
+    admission *a = admission_new(1, 1, NULL);
     adm_waiter w[3];
     for (int i = 0; i < 3; i++)
         waiter(&w[i], 0);
@@ -71,7 +71,7 @@ static void test_queue_max_rejects(void **state)
 static void test_queue_max_zero_is_immediate_rejection(void **state)
 {
     (void)state;
-    admission *a = admission_new(1, 0);
+    admission *a = admission_new(1, 0, NULL);
     adm_waiter w[2];
     waiter(&w[0], 0);
     waiter(&w[1], 0);
@@ -85,7 +85,7 @@ static void test_queue_max_zero_is_immediate_rejection(void **state)
 static void test_round_robin_across_sources(void **state)
 {
     (void)state;
-    admission *a = admission_new(1, 10);
+    admission *a = admission_new(1, 10, NULL);
     adm_waiter a1, a2, a3, b1;
     waiter(&a1, 7);
     waiter(&a2, 7);
@@ -105,27 +105,48 @@ static void test_round_robin_across_sources(void **state)
     admission_free(a);
 }
 
-static void test_newcomer_does_not_overtake_queue(void **state)
+/* A saturated success raises the adaptive limit by one and the freed
+ * capacity goes to the waiter at once; the queue is then empty, so a
+ * newcomer is admitted directly. */
+static void test_adaptive_increase_grants_waiter(void **state)
 {
     (void)state;
-    admission *a = admission_new(1, 10);
+    conclimit cl;
+    conclimit_init(&cl, 1, 1, 3, 0.75);
+    admission *a = admission_new(1, 10, &cl);
     adm_waiter w0, w1, w2;
     waiter(&w0, 1);
     waiter(&w1, 2);
     waiter(&w2, 3);
     assert_int_equal(admission_acquire(a, &w0), ADM_ADMITTED);
+    assert_true(w0.saturated);
     assert_int_equal(admission_acquire(a, &w1), ADM_QUEUED);
-    admission_set_limit(a, 3);
+    assert_int_equal(admission_on_success(a, w0.saturated), CONC_INCREASE);
     assert_int_equal(ngranted, 1);
-    /* w1 got the raised capacity; the queue is empty so w2 is admitted. */
+    assert_ptr_equal(granted[0], &w1);
+    int in_flight, queued, limit;
+    admission_counts(a, &in_flight, &queued, &limit);
+    assert_int_equal(limit, 2);
+    assert_int_equal(in_flight, 2);
+    admission_release(a);
     assert_int_equal(admission_acquire(a, &w2), ADM_ADMITTED);
+    admission_free(a);
+}
+
+static void test_fixed_limit_ignores_feedback(void **state)
+{
+    (void)state;
+    admission *a = admission_new(2, 10, NULL);
+    assert_int_equal(admission_on_concurrency_error(a, 0), CONC_NONE);
+    assert_int_equal(admission_on_success(a, true), CONC_NONE);
+    assert_int_equal(admission_reset_limit(a), 2);
     admission_free(a);
 }
 
 static void test_cancel_queued_and_granted(void **state)
 {
     (void)state;
-    admission *a = admission_new(1, 10);
+    admission *a = admission_new(1, 10, NULL);
     adm_waiter w0, w1, w2;
     waiter(&w0, 1);
     waiter(&w1, 1);
@@ -150,20 +171,26 @@ static void test_cancel_queued_and_granted(void **state)
     admission_free(a);
 }
 
-static void test_lower_limit_delays_new_admissions(void **state)
+/* One 1302 per epoch halves the limit (factor 0.5); the lower limit never
+ * pre-empts running requests, it only delays new admissions; a reset
+ * restores the initial limit and lets the waiter in. */
+static void test_concurrency_error_delays_new_admissions(void **state)
 {
     (void)state;
-    admission *a = admission_new(3, 10);
+    conclimit cl;
+    conclimit_init(&cl, 3, 1, 3, 0.5);
+    admission *a = admission_new(3, 10, &cl);
     adm_waiter w[4];
     for (int i = 0; i < 4; i++)
         waiter(&w[i], i);
     assert_int_equal(admission_acquire(a, &w[0]), ADM_ADMITTED);
     assert_int_equal(admission_acquire(a, &w[1]), ADM_ADMITTED);
-    admission_set_limit(a, 1);
+    assert_int_equal(admission_on_concurrency_error(a, w[0].epoch), CONC_DECREASE);
+    assert_int_equal(admission_on_concurrency_error(a, w[1].epoch), CONC_NONE);
     assert_int_equal(admission_acquire(a, &w[2]), ADM_QUEUED);
     admission_release(a);
     assert_int_equal(ngranted, 0);
-    admission_release(a);
+    assert_int_equal(admission_reset_limit(a), 3);
     assert_int_equal(ngranted, 1);
     assert_ptr_equal(granted[0], &w[2]);
     admission_free(a);
@@ -176,9 +203,10 @@ int main(void)
         cmocka_unit_test_setup(test_queue_max_rejects, setup),
         cmocka_unit_test_setup(test_queue_max_zero_is_immediate_rejection, setup),
         cmocka_unit_test_setup(test_round_robin_across_sources, setup),
-        cmocka_unit_test_setup(test_newcomer_does_not_overtake_queue, setup),
+        cmocka_unit_test_setup(test_adaptive_increase_grants_waiter, setup),
+        cmocka_unit_test_setup(test_fixed_limit_ignores_feedback, setup),
         cmocka_unit_test_setup(test_cancel_queued_and_granted, setup),
-        cmocka_unit_test_setup(test_lower_limit_delays_new_admissions, setup),
+        cmocka_unit_test_setup(test_concurrency_error_delays_new_admissions, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
