@@ -5,7 +5,7 @@
 #   make          install what is missing, configure, build (build/bin/)
 #   make run      build, then start zai-proxy in the foreground (Ctrl-C stops it)
 #   make test     build, every test, then every test again under ASan+UBSan
-#   make unit | e2e | asan | bench | clean
+#   make unit | e2e | asan | fuzz | bench | clean
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -15,11 +15,12 @@ MAKEFLAGS += --no-print-directory
 
 BUILD_DIR := build
 ASAN_DIR := build-asan
+FUZZ_DIR := build-fuzz
 JOBS ?= 2
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 CTEST := ctest --output-on-failure
 
-.PHONY: all bootstrap build run test unit e2e asan asan-build bench clean
+.PHONY: all bootstrap build run test unit e2e asan asan-build fuzz fuzz-build bench clean
 
 all: build
 
@@ -43,6 +44,15 @@ asan-build: bootstrap
 	@cmake -S . -B $(ASAN_DIR) -DZAI_SANITIZE=address -DCMAKE_BUILD_TYPE=Debug --log-level=WARNING
 	cmake --build $(ASAN_DIR) -j$(JOBS)
 
+# Only the fuzz targets are built with clang; the fuzzers compile the code
+# under test into themselves for coverage.
+fuzz-build: bootstrap
+	@cmake -S . -B $(FUZZ_DIR) -DCMAKE_C_COMPILER=clang -DZAI_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug --log-level=WARNING
+	cmake --build $(FUZZ_DIR) -j$(JOBS) --target fuzz_tokenizer fuzz_zaierr
+
+fuzz: fuzz-build
+	@$(CTEST) --test-dir $(FUZZ_DIR) -L fuzz
+
 asan: asan-build
 	@$(ASAN_ENV) $(CTEST) --test-dir $(ASAN_DIR)
 
@@ -58,16 +68,19 @@ test: build
 	$(MAKE) --no-print-directory asan-build
 	echo "==> tests under ASan+UBSan ($(ASAN_DIR)/)"
 	$(ASAN_ENV) $(CTEST) --test-dir $(ASAN_DIR) 2>&1 | tee $(ASAN_DIR)/ctest.log || status=1
+	echo "==> short fuzzing runs (clang + libFuzzer, $(FUZZ_DIR)/)"
+	$(MAKE) --no-print-directory fuzz-build
+	$(CTEST) --test-dir $(FUZZ_DIR) -L fuzz 2>&1 | tee $(FUZZ_DIR)/ctest.log || status=1
 	$(TEST_SUMMARY)
 	exit $$status
 
-# Reads the two ctest logs; the last line is the plain "N passed, N failed".
+# Reads the ctest logs of the passes; the last line is the plain "N passed, N failed".
 define TEST_SUMMARY
 total_pass=0
 total_fail=0
 echo
 echo "==================== make test summary ===================="
-for pass in "release $(BUILD_DIR)" "asan+ubsan $(ASAN_DIR)"; do
+for pass in "release $(BUILD_DIR)" "asan+ubsan $(ASAN_DIR)" "fuzz $(FUZZ_DIR)"; do
 	set -- $$pass
 	line=$$(grep -E '^[0-9]+% tests passed' "$$2/ctest.log" | tail -n 1 || true)
 	if [ -n "$$line" ]; then
@@ -84,7 +97,7 @@ for pass in "release $(BUILD_DIR)" "asan+ubsan $(ASAN_DIR)"; do
 		| grep -E '^[[:space:]]+[0-9]+ - ' | sed "s/^[[:space:]]*/      FAILED ($$1): /" || true
 done
 [ $$((total_pass + total_fail)) -gt 0 ] || echo "  no tests were found"
-echo "  time for both passes and the ASan build: $$((SECONDS - start)) s"
+echo "  time for the passes and their builds: $$((SECONDS - start)) s"
 echo "summary: $$total_pass passed, $$total_fail failed"
 endef
 
@@ -93,4 +106,4 @@ bench: build
 	bench/proxy-overhead
 
 clean:
-	@rm -rf $(BUILD_DIR) $(ASAN_DIR) bench/tmp
+	@rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR) bench/tmp
