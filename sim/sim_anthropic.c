@@ -24,14 +24,6 @@ static const char *stop_reason(const sim_gen *g)
     return g->cut ? "max_tokens" : "end_turn";
 }
 
-static void put_words(sim_gen_pos *p, long long n, strbuf *out)
-{
-    strbuf_putc(out, '"');
-    for (long long i = 0; i < n; i++)
-        strbuf_puts(out, sim_gen_word(p));
-    strbuf_putc(out, '"');
-}
-
 void sim_anthropic_json(const sim_gen *g, strbuf *out)
 {
     sim_gen_pos p;
@@ -41,11 +33,11 @@ void sim_anthropic_json(const sim_gen *g, strbuf *out)
     strbuf_puts(out, ",\"content\":[");
     if (g->n_reason > 0) {
         strbuf_puts(out, "{\"type\":\"thinking\",\"thinking\":");
-        put_words(&p, g->n_reason, out);
+        sim_gen_put_words(&p, g->n_reason, out);
         strbuf_puts(out, "},");
     }
     strbuf_puts(out, "{\"type\":\"text\",\"text\":");
-    put_words(&p, g->n_out - g->n_reason, out);
+    sim_gen_put_words(&p, g->n_out - g->n_reason, out);
     strbuf_printf(out, "}],\"stop_reason\":\"%s\",\"stop_sequence\":null", stop_reason(g));
     if (g->usage) {
         strbuf_putc(out, ',');

@@ -239,6 +239,14 @@ void sim_gen_pos_init(sim_gen_pos *p, const sim_gen *g)
     p->rng = g->text_seed ^ 0x9e3779b97f4a7c15ULL;
 }
 
+void sim_gen_put_words(sim_gen_pos *p, long long n, strbuf *out)
+{
+    strbuf_putc(out, '"');
+    for (long long i = 0; i < n; i++)
+        strbuf_puts(out, sim_gen_word(p));
+    strbuf_putc(out, '"');
+}
+
 const char *sim_gen_word(sim_gen_pos *p)
 {
     p->rng += 0x9e3779b97f4a7c15ULL;

@@ -108,6 +108,8 @@ long long sim_estimate_input(const cJSON *root, sim_api api);
 void sim_gen_pos_init(sim_gen_pos *p, const sim_gen *g);
 /* The next pseudo-word (with its leading space); each is one token. */
 const char *sim_gen_word(sim_gen_pos *p);
+/* The next n words as one JSON string literal. */
+void sim_gen_put_words(sim_gen_pos *p, long long n, strbuf *out);
 /* Request id for error envelopes ("20261124100000" + 16 hex). */
 void sim_request_id(uint64_t hash, char out[40]);
 /* "YYYY-MM-DD HH:MM:SS" in UTC+8 for an epoch-seconds instant. */

@@ -27,14 +27,6 @@ static void put_head(const sim_gen *g, strbuf *out)
     strbuf_putc(out, ',');
 }
 
-static void put_words(sim_gen_pos *p, long long n, strbuf *out)
-{
-    strbuf_putc(out, '"');
-    for (long long i = 0; i < n; i++)
-        strbuf_puts(out, sim_gen_word(p));
-    strbuf_putc(out, '"');
-}
-
 void sim_openai_json(const sim_gen *g, strbuf *out)
 {
     sim_gen_pos p;
@@ -46,9 +38,9 @@ void sim_openai_json(const sim_gen *g, strbuf *out)
     /* Words are drawn in stream order: reasoning first, then the answer. */
     strbuf reasoning = STRBUF_INIT;
     if (g->n_reason > 0)
-        put_words(&p, g->n_reason, &reasoning);
+        sim_gen_put_words(&p, g->n_reason, &reasoning);
     strbuf_puts(out, "\"content\":");
-    put_words(&p, g->n_out - g->n_reason, out);
+    sim_gen_put_words(&p, g->n_out - g->n_reason, out);
     if (g->n_reason > 0) {
         strbuf_puts(out, ",\"reasoning_content\":");
         strbuf_append(out, reasoning.data, reasoning.len);
