@@ -5,12 +5,14 @@
  * proxy is not writing, through a read probe on the socket (STACK.md §4). */
 #include "exchange.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <cjson/cJSON.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/http_struct.h>
@@ -199,7 +201,7 @@ static void access_log(pxreq *r, int64_t now)
     log_int(l, "bytes_in", (long long)r->body_len);
     log_int(l, "bytes_out", (long long)r->bytes_out);
     log_bool(l, "stream", r->up_sse);
-    log_str(l, "model", "other");
+    log_str(l, "model", r->model);
     char client[16];
     snprintf(client, sizeof client, "source-%02d", r->bucket);
     log_str(l, "client", client);
@@ -247,6 +249,9 @@ void px_finish(pxreq *r, outcome o)
     worker *w = r->w;
     proxy_shared *ps = w->ps;
     int64_t now = clock_mono_ns();
+    /* The final reply is written only after the request is accounted for, so
+     * a client that got its answer finds it in /metrics. */
+    struct evhttp_connection *reply_conn = r->detached && !r->client_gone ? r->evcon : NULL;
     r->state = RS_DONE;
     r->result = o;
     if (o == OUT_CLIENT_CLOSED)
@@ -286,6 +291,7 @@ void px_finish(pxreq *r, outcome o)
         curl_slist_free_all(r->hdrs);
     strbuf_free(&r->url);
     free(r);
+    httpd_flush(reply_conn);
     worker_maybe_exit(w);
 }
 
@@ -460,6 +466,7 @@ static pxreq *pxreq_new(worker *w, struct evhttp_request *req, const char *uri, 
     r->method_name = httpd_method_name(req);
     r->method = metrics_method_index(r->method_name);
     snprintf(r->path, sizeof r->path, "%.*s", (int)pathlen, uri);
+    snprintf(r->model, sizeof r->model, "other");
     httpd_peer_ip(req, r->peer, sizeof r->peer);
     r->bucket = fairsched_source_bucket(r->peer);
     set_request_id(r, evhttp_request_get_input_headers(req));
@@ -486,6 +493,26 @@ static bool take_body(pxreq *r)
     return r->body_ptr != NULL;
 }
 
+/* Stage 4 of §4 for generation and count-tokens routes: the request's model
+ * as a bounded label. Invalid JSON is not rejected (the upstream decides). */
+static void inspect_body(pxreq *r)
+{
+    if (!(r->rt.generation || r->rt.count_tokens) || !r->body_len)
+        return;
+    cJSON *root = cJSON_ParseWithLength((const char *)r->body_ptr, r->body_len);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "model");
+    if (cJSON_IsString(m) && strlen(m->valuestring) < sizeof r->model) {
+        char lower[sizeof r->model];
+        size_t i = 0;
+        for (; m->valuestring[i]; i++)
+            lower[i] = (char)tolower((unsigned char)m->valuestring[i]);
+        lower[i] = 0;
+        if (config_has_model(&r->w->ps->cfg, lower))
+            memcpy(r->model, lower, i + 1);
+    }
+    cJSON_Delete(root);
+}
+
 static void begin(pxreq *r, const char *uri, size_t pathlen)
 {
     proxy_shared *ps = r->w->ps;
@@ -500,6 +527,7 @@ static void begin(pxreq *r, const char *uri, size_t pathlen)
         px_reply_error(r, PERR_TOO_LARGE);
         return;
     }
+    inspect_body(r);
     if (r->w->draining) {
         px_reply_error(r, PERR_SHUTTING_DOWN);
         return;

@@ -53,6 +53,7 @@ struct pxreq {
     char id[129];
     char peer[64];
     char path[256];              /* raw path for the access log (truncated) */
+    char model[65];              /* the `model` label: an entry of MODELS or "other" */
     int bucket;
 
     int64_t t_start, t_queue_end, t_attempt;

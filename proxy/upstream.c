@@ -318,7 +318,6 @@ static void commit_buffered(pxreq *r, outcome o)
         add_relay_headers(r);
         r->bytes_out = r->held ? evbuffer_get_length(r->held) : 0;
         evhttp_send_reply(r->req, r->up_status, httpd_reason(r->up_status), r->held);
-        httpd_flush(r->evcon);
     }
     px_finish(r, o);
 }
@@ -326,10 +325,8 @@ static void commit_buffered(pxreq *r, outcome o)
 static void finish_stream(pxreq *r, outcome o)
 {
     px_detach_client(r);
-    if (r->req && !r->client_gone) {
+    if (r->req && !r->client_gone)
         evhttp_send_reply_end(r->req);
-        httpd_flush(r->evcon);
-    }
     px_finish(r, o);
 }
 

@@ -179,6 +179,18 @@ test('relayed upstream errors: SDKs see the upstream status and body', async () 
     });
 });
 
+test('access log: the model label is the MODELS entry the request named, otherwise "other"', async () => {
+  await oai(`${proxy.url}/v1`).chat.completions.create({ model: 'GLM-4.7', messages: MSGS });
+  await oai(`${proxy.url}/v1`).chat.completions.create({ model: 'no-such-model-x', messages: MSGS });
+  const models = () => proxy.records.filter((r) => r.msg === 'request' && r.path === '/v1/chat/completions')
+    .map((r) => r.model);
+  await h.waitUntil(() => models().length >= 2, 2000, 'access records');
+  const seen = models();
+  assert.ok(seen.includes('glm-4.7'), JSON.stringify(seen));
+  assert.equal(seen.at(-1), 'other');
+  assert.ok(seen.every((m) => m === 'glm-4.7' || m === 'other'), JSON.stringify(seen));
+});
+
 test('logs: no keys, prompts or provider text; one access record per proxied request', async () => {
   const proxies = await h.stopAndCheckProxies();
   for (const p of proxies) assert.ok(p.records.some((r) => r.msg === 'request'), 'access records present');
