@@ -16,6 +16,11 @@ typedef struct clock_source {
 } clock_source;
 
 int64_t clock_mono_ns(void);
+/* A nanosecond interval in seconds, for metrics and logs. */
+static inline double clock_secs(int64_t ns)
+{
+    return (double)ns / 1e9;
+}
 int64_t clock_wall_ns(void);
 /* Replaces the process clock (NULL restores the system clock). Tests only;
  * not thread-safe against concurrent readers. */

@@ -33,11 +33,6 @@ pxreq *container_of_waiter(adm_waiter *w)
     return (pxreq *)((char *)w - offsetof(pxreq, waiter));
 }
 
-static double secs(int64_t ns)
-{
-    return (double)ns / 1e9;
-}
-
 static void on_timer(evutil_socket_t fd, short what, void *arg);
 
 void px_timer_arm(pxreq *r, timer_kind kind, int64_t ns)
@@ -270,10 +265,10 @@ void px_finish(pxreq *r, outcome o)
         admission_release(ps->adm);
     }
     int64_t total = now - r->t_start;
-    metrics_request_done(ps->metrics, r->method, r->rt.label, r->status, secs(total), r->bytes_out);
+    metrics_request_done(ps->metrics, r->method, r->rt.label, r->status, clock_secs(total), r->bytes_out);
     if (r->t_attempt) {
         int64_t overhead = total - r->wait_ns - r->upstream_ns;
-        metrics_overhead(ps->metrics, r->rt.label, secs(overhead > 0 ? overhead : 0));
+        metrics_overhead(ps->metrics, r->rt.label, clock_secs(overhead > 0 ? overhead : 0));
     }
     access_log(r, now);
     unlink_active(r);
@@ -399,7 +394,7 @@ static void admitted(pxreq *r)
     r->holds_slot = true;
     r->t_queue_end = clock_mono_ns();
     r->wait_ns += r->t_queue_end - r->t_start;
-    metrics_queue_wait(r->w->ps->metrics, secs(r->t_queue_end - r->t_start));
+    metrics_queue_wait(r->w->ps->metrics, clock_secs(r->t_queue_end - r->t_start));
     upstream_start_attempt(r);
 }
 

@@ -32,11 +32,6 @@
 static size_t on_header(char *buf, size_t size, size_t n, void *arg);
 static size_t on_body(char *ptr, size_t size, size_t n, void *arg);
 
-static double secs(int64_t ns)
-{
-    return (double)ns / 1e9;
-}
-
 static struct evkeyvalq *out_headers(pxreq *r)
 {
     return r->req ? evhttp_request_get_output_headers(r->req) : NULL;
@@ -140,7 +135,7 @@ static void end_transfer(pxreq *r, bool remove)
     r->easy = NULL;
     int64_t d = clock_mono_ns() - r->t_attempt;
     r->upstream_ns += d;
-    metrics_upstream_attempt(r->w->ps->metrics, r->rt.label, r->up_headers_done ? r->up_status : 0, secs(d));
+    metrics_upstream_attempt(r->w->ps->metrics, r->rt.label, r->up_headers_done ? r->up_status : 0, clock_secs(d));
 }
 
 void upstream_abort(pxreq *r)
@@ -383,7 +378,7 @@ static void headers_complete(pxreq *r)
 {
     r->up_headers_done = true;
     r->ttfb_ns = clock_mono_ns() - r->t_attempt;
-    metrics_upstream_ttfb(r->w->ps->metrics, r->rt.label, secs(r->ttfb_ns));
+    metrics_upstream_ttfb(r->w->ps->metrics, r->rt.label, clock_secs(r->ttfb_ns));
     if (r->up_sse)
         r->sse = sse_new(SSE_MAX_LINE_DEFAULT, SSE_MAX_EVENT_DEFAULT, on_sse_event, r);
     if (r->up_status >= 400) {
